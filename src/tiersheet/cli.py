@@ -1,0 +1,117 @@
+"""The command line: wires click options to the stages and turns fatal errors into one message."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .config import RulesError, load_rules
+from .engine import RunError, run_engine
+from .inbox import InboxError, inbox_files, read_inbox
+from .workbook import write_month
+
+
+def parse_month_option(ctx, param, value: str | None) -> date | None:
+    if value is None:
+        return None
+    match = re.fullmatch(r"(\d{4})-(\d{2})", value.strip())
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise click.BadParameter(f"{value!r} is not a month; write it as YYYY-MM, e.g. 2025-03")
+    return date(int(match[1]), int(match[2]), 1)
+
+
+@contextmanager
+def progress(label: str, items, show: bool):
+    """A progress bar on stderr when it is a terminal (O8); the plain items otherwise."""
+    if show:
+        with click.progressbar(items, label=label, file=sys.stderr, show_pos=True) as bar:
+            yield bar
+    else:
+        yield items
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tiersheet")
+def main() -> None:
+    """tiersheet runs a reseller partner programme from spreadsheets.
+
+    Drop the month's exports (partners, sales, activities, leads, co-op claims) into a folder
+    and run `tiersheet run FOLDER --out OUT`: it applies the programme's rules and writes one
+    auditable Excel workbook per month, every computed number a live formula.
+    """
+
+
+@main.command()
+@click.argument("inbox", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
+              show_default=True, help="Folder for the workbooks (created if missing).")
+@click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Programme rules (TOML). Default: the packaged Bitrix programme rules.")
+@click.option("--through", callback=parse_month_option, metavar="YYYY-MM",
+              help="Last month to run (extends or cuts the run). Default: the latest dated event.")
+@click.option("--strict", is_flag=True, help="Exit 1 if the inbox has any problem (the workbooks are still written).")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, strict: bool,
+        quiet: bool) -> None:
+    """Apply the programme's rules to INBOX and write OUT/tiersheet-YYYY-MM.xlsx per month.
+
+    Every sheet of every .xlsx, .xlsm, .xls, .ods and .csv file in INBOX is read; each sheet's
+    kind (partners, sales, activities, leads, co-op claims, rates) is recognised from its
+    header row. Rows that cannot be used are listed on each workbook's Exceptions sheet, and the
+    run goes on with the rest.
+
+    Exit status: 0 when the workbooks were written, 1 when none could be written (or, with
+    --strict, when the inbox had problems), 2 for usage errors.
+    """
+    started = time.monotonic()
+    show = sys.stderr.isatty() and not quiet
+    try:
+        rules = load_rules(rules_file)
+    except RulesError as exc:
+        raise click.UsageError(str(exc)) from None
+    rules_source = str(rules_file) if rules_file else "packaged default rules.toml"
+    try:
+        with progress("Reading inbox   ", inbox_files(inbox), show) as bar:
+            data = read_inbox(inbox, rules, through, progress=lambda files: bar)
+        result = run_engine(data, rules, through)
+    except InboxError as exc:
+        raise click.UsageError(str(exc)) from None
+    except RunError as exc:
+        raise click.ClickException(str(exc)) from None
+
+    written: list[Path] = []
+    formulas = 0
+    try:
+        with progress("Writing workbooks", result.months, show) as bar:
+            for month in bar:
+                path = out / f"tiersheet-{month.month:%Y-%m}.xlsx"
+                formulas += write_month(path, month, result, inbox.name, rules_source)
+                written.append(path)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from None
+
+    problems = [p for p in result.problems if p.is_problem]
+    if not quiet:
+        last = result.months[-1]
+        upgrades = sum(1 for m in result.months for p in m.partners if p.change == "Upgrade")
+        downgrades = sum(1 for m in result.months for p in m.partners if p.change == "Downgrade")
+        rows = sum(r.rows_read for r in result.reports)
+        click.echo(f"{len(result.months)} month(s) {result.months[0].month:%Y-%m}..{last.month:%Y-%m}; "
+                   f"{len(last.partners)} partners; {upgrades} upgrade(s), {downgrades} downgrade(s); "
+                   f"{rows} input rows, {len(problems)} problem(s) (see the Exceptions sheet)")
+        for path in written:
+            click.echo(f"  wrote {path}")
+        click.echo(f"Done in {time.monotonic() - started:.1f}s ({formulas} formula cells).")
+    if strict and problems:
+        for problem in problems[:20]:
+            click.echo(f"  {problem}", err=True)
+        if len(problems) > 20:
+            click.echo(f"  ... and {len(problems) - 20} more", err=True)
+        raise click.ClickException(f"--strict: the inbox has {len(problems)} problem(s)")

@@ -1,0 +1,278 @@
+"""The programme's parameters, read from a TOML rules file and checked key by key.
+
+A rules file is user input that decides money, so anything unexpected in it (an unknown key, a
+missing key, a wrong type) stops the run with a message naming the key, rather than being
+guessed around.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+
+class RulesError(ValueError):
+    """The rules file cannot be used; the message names the offending key."""
+
+
+@dataclass(frozen=True)
+class Level:
+    key: str
+    name: str
+    threshold: int
+    margin: float
+    nfr_edition: str
+    requirements: dict[str, int | bool]
+    benefits: tuple[str, ...]
+    rank: int  # 1 for the lowest level
+
+
+@dataclass(frozen=True)
+class Requirement:
+    key: str
+    label: str
+    kind: str  # "yes", "count" or "commitment"
+
+
+@dataclass(frozen=True)
+class Activity:
+    key: str
+    label: str
+    points: int
+    needs_approval: bool
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rules:
+    levels: tuple[Level, ...]
+    requirements: tuple[Requirement, ...]
+    activities: tuple[Activity, ...]
+    usd_per_point: float
+    bonus_level: str
+    bonus_points: int
+    bonus_per_usd: float
+    bonus_from: date | None
+    bonus_until: date | None
+    commitment_level: str
+    valid_months: int
+    downgrade: str
+    first_sale_product: str
+    first_sale_type: str
+    first_sale_discount: float
+    nfr_first_sale_level: str
+    leads_level: str
+    coop_min_level: str
+    coop_share: float
+    max_amount_usd: float
+    source: str = field(default="")
+
+    def level(self, key: str) -> Level:
+        return next(lv for lv in self.levels if lv.key == key)
+
+    def level_by_name(self, name: str) -> Level:
+        return next(lv for lv in self.levels if lv.name == name)
+
+    @property
+    def lowest(self) -> Level:
+        return self.levels[0]
+
+    def required(self, level: Level, requirement: Requirement) -> int | bool:
+        """What `level` asks of `requirement` (0/False when it asks nothing)."""
+        return level.requirements.get(requirement.key, 0 if requirement.kind == "count" else False)
+
+
+def default_rules_path() -> Path:
+    return Path(str(resources.files("tiersheet").joinpath("rules.toml")))
+
+
+def load_rules(path: Path | None = None) -> Rules:
+    """Read and check a rules file (the packaged default when `path` is None)."""
+    path = path or default_rules_path()
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RulesError(f"cannot read rules file {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(f"rules file {path} is not valid TOML: {exc}") from None
+    try:
+        rules = parse_rules(raw)
+    except RulesError as exc:
+        raise RulesError(f"rules file {path}: {exc}") from None
+    return rules
+
+
+_NUMBER = (int, float)
+
+
+def _table(raw: dict, key: str, where: str) -> dict:
+    value = _get(raw, key, dict, where)
+    return value
+
+
+def _get(raw: dict, key: str, kind, where: str):
+    name = f"{where}.{key}" if where else key
+    if key not in raw:
+        raise RulesError(f"missing key '{name}'")
+    value = raw[key]
+    if kind is float:
+        ok = isinstance(value, _NUMBER) and not isinstance(value, bool)
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        expected = {float: "a number", int: "a whole number", str: "text", bool: "true or false",
+                    dict: "a table", list: "a list"}[kind]
+        raise RulesError(f"key '{name}' must be {expected}, not {value!r}")
+    return value
+
+
+def _no_extra(raw: dict, allowed: set[str], where: str) -> None:
+    for key in raw:
+        if key not in allowed:
+            name = f"{where}.{key}" if where else key
+            raise RulesError(f"unknown key '{name}'")
+
+
+def _optional_date(raw: dict, key: str, where: str) -> date | None:
+    value = raw.get(key, "")
+    name = f"{where}.{key}"
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise RulesError(f"key '{name}' must be a date (YYYY-MM-DD) or \"\", not {value!r}")
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise RulesError(f"key '{name}' must be a date (YYYY-MM-DD), not {value!r}") from None
+
+
+def parse_rules(raw: dict) -> Rules:
+    """Build Rules from parsed TOML, refusing anything that is not exactly understood."""
+    _no_extra(raw, {"levels", "requirements", "points", "bonus", "activities", "commitment",
+                    "certificates", "first_sale", "nfr", "leads", "coop", "limits"}, "")
+
+    requirements = []
+    for key, spec in _table(raw, "requirements", "").items():
+        where = f"requirements.{key}"
+        if not isinstance(spec, dict):
+            raise RulesError(f"key '{where}' must be a table")
+        _no_extra(spec, {"label", "kind"}, where)
+        kind = _get(spec, "kind", str, where)
+        if kind not in ("yes", "count", "commitment"):
+            raise RulesError(f"key '{where}.kind' must be \"yes\", \"count\" or \"commitment\", not {kind!r}")
+        requirements.append(Requirement(key, _get(spec, "label", str, where), kind))
+    by_key = {r.key: r for r in requirements}
+
+    levels_raw = _get(raw, "levels", list, "")
+    if len(levels_raw) < 2:
+        raise RulesError("key 'levels' must list at least two levels")
+    levels = []
+    for i, spec in enumerate(levels_raw):
+        where = f"levels[{i}]"
+        if not isinstance(spec, dict):
+            raise RulesError(f"key '{where}' must be a table")
+        _no_extra(spec, {"key", "name", "threshold", "margin", "nfr_edition", "requirements",
+                         "benefits"}, where)
+        reqs = _get(spec, "requirements", dict, where)
+        for rkey, rvalue in reqs.items():
+            name = f"{where}.requirements.{rkey}"
+            if rkey not in by_key:
+                raise RulesError(f"unknown key '{name}' (not in [requirements])")
+            if by_key[rkey].kind == "count":
+                if not isinstance(rvalue, int) or isinstance(rvalue, bool) or rvalue < 0:
+                    raise RulesError(f"key '{name}' must be a whole number of people")
+            elif not isinstance(rvalue, bool):
+                raise RulesError(f"key '{name}' must be true or false")
+        benefits = _get(spec, "benefits", list, where)
+        if not all(isinstance(b, str) for b in benefits):
+            raise RulesError(f"key '{where}.benefits' must be a list of text")
+        margin = float(_get(spec, "margin", float, where))
+        if not 0 <= margin <= 1:
+            raise RulesError(f"key '{where}.margin' must be a fraction between 0 and 1, not {margin}")
+        levels.append(Level(
+            key=_get(spec, "key", str, where), name=_get(spec, "name", str, where),
+            threshold=_get(spec, "threshold", int, where), margin=margin,
+            nfr_edition=_get(spec, "nfr_edition", str, where), requirements=dict(reqs),
+            benefits=tuple(benefits), rank=i + 1))
+    if levels[0].threshold != 0:
+        raise RulesError("key 'levels[0].threshold' must be 0: partners start at the lowest level")
+    for a, b in zip(levels, levels[1:]):
+        if b.threshold <= a.threshold:
+            raise RulesError(f"key 'levels[{b.rank - 1}].threshold' must be above the level before it")
+    level_keys = [lv.key for lv in levels]
+    if len(set(level_keys)) != len(level_keys):
+        raise RulesError("key 'levels': level keys must be different")
+    first_words = [lv.name.split()[0].casefold() for lv in levels]
+    if len(set(first_words)) != len(first_words):
+        raise RulesError("key 'levels': level names must differ in their first word")
+
+    def level_key(table: dict, key: str, where: str) -> str:
+        value = _get(table, key, str, where)
+        if value not in level_keys:
+            raise RulesError(f"key '{where}.{key}' must be one of {', '.join(level_keys)}, not {value!r}")
+        return value
+
+    activities = []
+    for key, spec in _table(raw, "activities", "").items():
+        where = f"activities.{key}"
+        if not isinstance(spec, dict):
+            raise RulesError(f"key '{where}' must be a table")
+        _no_extra(spec, {"label", "points", "needs_approval", "aliases"}, where)
+        aliases = spec.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise RulesError(f"key '{where}.aliases' must be a list of text")
+        activities.append(Activity(key, _get(spec, "label", str, where),
+                                   _get(spec, "points", int, where),
+                                   _get(spec, "needs_approval", bool, where), tuple(aliases)))
+
+    points = _table(raw, "points", "")
+    _no_extra(points, {"usd_per_point"}, "points")
+    bonus = _table(raw, "bonus", "")
+    _no_extra(bonus, {"level", "points", "per_usd", "from", "until"}, "bonus")
+    commitment = _table(raw, "commitment", "")
+    _no_extra(commitment, {"level"}, "commitment")
+    certs = _table(raw, "certificates", "")
+    _no_extra(certs, {"valid_months", "downgrade"}, "certificates")
+    downgrade = _get(certs, "downgrade", str, "certificates")
+    if downgrade not in ("expiry", "month_end"):
+        raise RulesError(f"key 'certificates.downgrade' must be \"expiry\" or \"month_end\", not {downgrade!r}")
+    first = _table(raw, "first_sale", "")
+    _no_extra(first, {"product", "sale_type", "discount"}, "first_sale")
+    nfr = _table(raw, "nfr", "")
+    _no_extra(nfr, {"first_sale_level"}, "nfr")
+    leads = _table(raw, "leads", "")
+    _no_extra(leads, {"level"}, "leads")
+    coop = _table(raw, "coop", "")
+    _no_extra(coop, {"min_level", "share"}, "coop")
+    limits = _table(raw, "limits", "")
+    _no_extra(limits, {"max_amount_usd"}, "limits")
+
+    usd_per_point = float(_get(points, "usd_per_point", float, "points"))
+    per_usd = float(_get(bonus, "per_usd", float, "bonus"))
+    if usd_per_point <= 0 or per_usd <= 0:
+        raise RulesError("keys 'points.usd_per_point' and 'bonus.per_usd' must be above 0")
+    return Rules(
+        levels=tuple(levels), requirements=tuple(requirements), activities=tuple(activities),
+        usd_per_point=usd_per_point,
+        bonus_level=level_key(bonus, "level", "bonus"),
+        bonus_points=_get(bonus, "points", int, "bonus"), bonus_per_usd=per_usd,
+        bonus_from=_optional_date(bonus, "from", "bonus"),
+        bonus_until=_optional_date(bonus, "until", "bonus"),
+        commitment_level=level_key(commitment, "level", "commitment"),
+        valid_months=_get(certs, "valid_months", int, "certificates"), downgrade=downgrade,
+        first_sale_product=_get(first, "product", str, "first_sale"),
+        first_sale_type=_get(first, "sale_type", str, "first_sale"),
+        first_sale_discount=float(_get(first, "discount", float, "first_sale")),
+        nfr_first_sale_level=level_key(nfr, "first_sale_level", "nfr"),
+        leads_level=level_key(leads, "level", "leads"),
+        coop_min_level=level_key(coop, "min_level", "coop"),
+        coop_share=float(_get(coop, "share", float, "coop")),
+        max_amount_usd=float(_get(limits, "max_amount_usd", float, "limits")),
+    )

@@ -1,0 +1,881 @@
+"""The channel team's workbook, one per month (O1-O4).
+
+Every derived number is written as a live formula together with the engine's value as its
+cached result, so the file opens with figures everywhere and an auditor can click any cell to
+see how it came about. Parameters come from the Rules sheet through defined names; other rows
+are reached by direct references, never whole columns. Input text is always written as text.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Callable, Sequence
+
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
+
+from .config import Rules
+from .engine import MonthResult, PartnerMonth, RunResult
+from .inbox import SheetReport
+from .problems import DUPLICATE, Problem
+
+EXCEL_EPOCH = date(1899, 12, 30)
+MAX_URLS = 65_000  # Excel keeps at most 65,530 hyperlinks per sheet
+
+PARTNERS_HEADERS = ["Partner ID", "Partner", "Opening status", "Opening points", "Sales points",
+                    "Bonus points", "Activity points", "Closing points", "Status", "Change",
+                    "Margin %", "Next status", "Points to next", "Missing for status",
+                    "Missing for next", "Certificate expires", "At risk"]
+EXCEPTIONS_HEADERS = ["File", "Sheet", "Row", "Column", "Value", "Problem", "Action"]
+RECONCILIATION_HEADERS = ["File", "Sheet", "Kind", "Rows read", "Accepted", "Rejected",
+                          "Duplicates", "Balanced"]
+
+
+def serial(day: date) -> int:
+    return (day - EXCEL_EPOCH).days
+
+
+def quote_sheet(name: str) -> str:
+    return f"'{name}'" if re.search(r"[^A-Za-z0-9_]", name) else name
+
+
+def text_literal(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def name_for(*parts: str) -> str:
+    """A defined name such as THRESHOLD_GOLD from rules keys."""
+    return "_".join(re.sub(r"[^A-Za-z0-9]+", "_", p).strip("_").upper() for p in parts)
+
+
+@dataclass
+class Column:
+    key: str
+    header: str
+    width: float
+    style: str = "text"  # text, int, money, pct, date, bool, wrap
+
+
+class Table:
+    """A sheet holding one table: header in row 1, frozen, filtered, columns by key."""
+
+    def __init__(self, book: "ChannelWorkbook", name: str, columns: Sequence[Column]):
+        self.book = book
+        self.name = name
+        self.ref = quote_sheet(name)
+        self.columns = list(columns)
+        self.index = {c.key: i for i, c in enumerate(self.columns)}
+        self.letter = {c.key: xl_col_to_name(i) for i, c in enumerate(self.columns)}
+        self.sheet = book.xl.add_worksheet(name)
+        self.row = 1  # next 0-based row to write
+        self.urls = 0
+        for i, column in enumerate(self.columns):
+            self.sheet.set_column(i, i, column.width, book.styles[column.style] if column.style != "text" else None)
+            self.sheet.write_string(0, i, column.header, book.styles["header"])
+        self.sheet.freeze_panes(1, 0)
+
+    def cell(self, key: str, row: int) -> str:
+        """A1 reference to `key` on 1-based spreadsheet row `row`, from another sheet."""
+        return f"{self.ref}!${self.letter[key]}${row}"
+
+    def span(self, key: str, first: int, last: int) -> str:
+        return f"{self.ref}!${self.letter[key]}${first}:${self.letter[key]}${last}"
+
+    def template(self, text: str) -> str:
+        """Expand {key} to this sheet's column letter followed by the row marker #."""
+        return re.sub(r"\{(\w+)\}", lambda m: self.letter[m.group(1)] + "#", text)
+
+    def write(self, values: dict, formulas: dict | None = None, links: dict | None = None) -> int:
+        """Write one row; returns its 1-based spreadsheet row number."""
+        r = self.row
+        number = r + 1
+        styles = self.book.styles
+        for key, value in values.items():
+            self.book.put(self.sheet, r, self.index[key], value, self.columns[self.index[key]].style)
+        for key, (formula, cached) in (formulas or {}).items():
+            column = self.columns[self.index[key]]
+            style = styles[column.style] if column.style != "text" else None
+            if isinstance(cached, date):
+                cached = serial(cached)
+            self.sheet.write_formula(r, self.index[key], formula.replace("#", str(number)), style, cached)
+        for key, (target, text) in (links or {}).items():
+            if self.urls < MAX_URLS:
+                self.sheet.write_url(r, self.index[key], f"internal:{target}", styles["link"], string=text)
+                self.urls += 1
+            else:
+                self.sheet.write_string(r, self.index[key], text)
+        self.row += 1
+        return number
+
+    def finish(self) -> None:
+        if self.row > 1:
+            self.sheet.autofilter(0, 0, self.row - 1, len(self.columns) - 1)
+
+
+class ChannelWorkbook:
+    """Owns the xlsxwriter workbook, its styles and the Rules sheet's defined names."""
+
+    def __init__(self, path: Path, month: date):
+        self.xl = xlsxwriter.Workbook(str(path), {
+            "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+            "strings_to_numbers": False, "default_date_format": "yyyy-mm-dd"})
+        # O1: fixed document dates make two runs over the same inbox byte-identical.
+        stamp = datetime(month.year, month.month, 1)
+        self.xl.set_properties({"title": f"tiersheet {month:%Y-%m}", "author": "tiersheet",
+                                "created": stamp})
+        add = self.xl.add_format
+        self.styles = {
+            "header": add({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF",
+                           "text_wrap": True, "valign": "top", "border": 1}),
+            "int": add({"num_format": "#,##0"}),
+            "money": add({"num_format": "#,##0.00"}),
+            "pct": add({"num_format": "0%"}),
+            "date": add({"num_format": "yyyy-mm-dd"}),
+            "bool": add({"align": "center"}),
+            "wrap": add({"text_wrap": True, "valign": "top"}),
+            "link": add({"font_color": "#0563C1", "underline": 1}),
+            "title": add({"bold": True, "font_size": 16}),
+            "section": add({"bold": True, "font_size": 12, "font_color": "#1F4E78"}),
+            "label": add({"bold": True}),
+            "note": add({"italic": True, "font_color": "#595959"}),
+            "text": None,
+        }
+
+    def put(self, sheet, row: int, col: int, value, style: str = "text") -> None:
+        """Write an input value by its type; text is always text, never a formula (I8)."""
+        fmt = self.styles.get(style)
+        if value is None or value == "" or (isinstance(value, float) and value != value):
+            return
+        if isinstance(value, bool):
+            sheet.write_boolean(row, col, value, fmt)
+        elif isinstance(value, (int, float)):
+            sheet.write_number(row, col, value, fmt)
+        elif isinstance(value, (date, datetime)):
+            sheet.write_datetime(row, col, value, fmt or self.styles["date"])
+        else:
+            sheet.write_string(row, col, str(value), fmt)
+
+    def close(self) -> None:
+        self.xl.close()
+
+
+# --- the Rules sheet ---------------------------------------------------------------------------
+
+def rules_rows(rules: Rules, month: date, end: date) -> list[tuple[str, str, object, str]]:
+    """(R-number, defined name, value, meaning) for every parameter in force."""
+    rows: list[tuple[str, str, object, str]] = [
+        ("R2", "MONTH_START", month, "First day of this workbook's month"),
+        ("R2", "MONTH_END", end, "Last day of this workbook's month (month close)"),
+    ]
+    rows += [("R1", name_for("LEVEL", lv.key), lv.name, f"Level {lv.rank}") for lv in rules.levels]
+    rows += [("R1", name_for("THRESHOLD", lv.key), lv.threshold, f"Points required for {lv.name}")
+             for lv in rules.levels]
+    rows += [("R11", name_for("MARGIN", lv.key), lv.margin, f"Margin of {lv.name}") for lv in rules.levels]
+    rows += [("R13", name_for("NFR", lv.key), lv.nfr_edition, f"NFR edition for {lv.name}")
+             for lv in rules.levels]
+    for lv in rules.levels:
+        for req in rules.requirements:
+            needed = rules.required(lv, req)
+            if needed:
+                rows.append(("R6" if req.kind != "commitment" else "R7",
+                             name_for("REQ", lv.key, req.key),
+                             needed if req.kind == "count" else True,
+                             f"{lv.name}: {req.label}" + (" (at least)" if req.kind == "count" else "")))
+    rows += [("R5", name_for("ACTIVITY", a.key), a.key, a.label) for a in rules.activities]
+    rows += [("R5", name_for("POINTS", a.key), a.points, f"Points for {a.label}") for a in rules.activities]
+    rows += [("R5", name_for("APPROVAL", a.key), a.needs_approval, f"{a.label} needs prior approval")
+             for a in rules.activities]
+    rows += [
+        ("R3", "USD_PER_POINT", rules.usd_per_point, "US dollars of sales per point (truncated)"),
+        ("R4", "BONUS_LEVEL", rules.level(rules.bonus_level).name, "Level that earns the early-adopter bonus"),
+        ("R4", "BONUS_POINTS", rules.bonus_points, "Bonus points per whole BONUS_PER_USD"),
+        ("R4", "BONUS_PER_USD", rules.bonus_per_usd, "US dollars per bonus step"),
+        ("R4", "BONUS_FROM", rules.bonus_from, "Bonus window start (blank: none)"),
+        ("R4", "BONUS_UNTIL", rules.bonus_until, "Bonus window end (blank: none)"),
+        ("R7", "COMMITMENT_LEVEL", rules.level(rules.commitment_level).name, "Level whose whole quarters are checked against the commitment"),
+        ("R10", "CERT_MONTHS", rules.valid_months, "Months a certificate is valid"),
+        ("R10", "DOWNGRADE_MODE", rules.downgrade, "expiry: downgrade at certificate expiry; month_end: at the first failing month close"),
+        ("R12", "FIRST_SALE_PRODUCT", rules.first_sale_product, "Product of the first-sale discount"),
+        ("R12", "FIRST_SALE_TYPE", rules.first_sale_type, "Sale type of the first-sale discount"),
+        ("R12", "FIRST_SALE_DISCOUNT", rules.first_sale_discount, "Extra discount off the partner's cost"),
+        ("R13", "NFR_FIRST_SALE_LEVEL", rules.level(rules.nfr_first_sale_level).name, "Level granted an NFR after its first Intranet sale"),
+        ("R14", "LEADS_LEVEL", rules.level(rules.leads_level).name, "Level that receives leads"),
+        ("R15", "COOP_MIN_LEVEL", rules.level(rules.coop_min_level).name, "Lowest level reimbursed for co-op marketing"),
+        ("R15", "COOP_SHARE", rules.coop_share, "Share of the expense reimbursed (at most the requested amount)"),
+        ("I7", "MAX_AMOUNT_USD", rules.max_amount_usd, "Amounts beyond this are rejected as absurd"),
+    ]
+    return rows
+
+
+def write_rules(book: ChannelWorkbook, rules: Rules, month: date, end: date, source: str) -> dict[str, str]:
+    """Write the Rules sheet and define a name for each parameter; returns name -> cell."""
+    sheet = book.xl.add_worksheet("Rules")
+    for i, (header, width) in enumerate((("Rule", 7), ("Name", 34), ("Value", 34), ("Meaning", 70))):
+        sheet.set_column(i, i, width)
+        sheet.write_string(0, i, header, book.styles["header"])
+    sheet.freeze_panes(1, 0)
+    cells = {}
+    rows = rules_rows(rules, month, end)
+    for r, (rule, name, value, meaning) in enumerate(rows, start=1):
+        sheet.write_string(r, 0, rule)
+        sheet.write_string(r, 1, name)
+        style = "date" if isinstance(value, date) else "pct" if name.startswith(("MARGIN_", "FIRST_SALE_DISCOUNT", "COOP_SHARE")) else "text"
+        book.put(sheet, r, 2, value, style)
+        sheet.write_string(r, 3, meaning)
+        cells[name] = f"Rules!$C${r + 1}"
+        book.xl.define_name(name, f"=Rules!$C${r + 1}")
+    first = {prefix: min(i for i, row in enumerate(rows, start=2) if row[1].startswith(prefix))
+             for prefix in ("LEVEL_", "THRESHOLD_", "MARGIN_", "ACTIVITY_", "POINTS_", "APPROVAL_")}
+    for range_name, prefix, count in (("LEVEL_NAMES", "LEVEL_", len(rules.levels)),
+                                      ("THRESHOLDS", "THRESHOLD_", len(rules.levels)),
+                                      ("MARGINS", "MARGIN_", len(rules.levels)),
+                                      ("ACTIVITY_KEYS", "ACTIVITY_", len(rules.activities)),
+                                      ("ACTIVITY_POINTS", "POINTS_", len(rules.activities)),
+                                      ("ACTIVITY_APPROVAL", "APPROVAL_", len(rules.activities))):
+        start = first[prefix]
+        book.xl.define_name(range_name, f"=Rules!$C${start}:$C${start + count - 1}")
+    r = len(rows) + 2
+    sheet.write_string(r, 0, "R16", book.styles["label"])
+    sheet.write_string(r, 1, "Benefits by level", book.styles["section"])
+    for level in rules.levels:
+        for benefit in level.benefits:
+            r += 1
+            sheet.write_string(r, 0, "R16")
+            sheet.write_string(r, 1, level.name)
+            sheet.write_string(r, 2, benefit)
+    r += 2
+    sheet.write_string(r, 1, "Rules file", book.styles["label"])
+    sheet.write_string(r, 2, source)
+    return cells
+
+
+# --- the month's workbook ------------------------------------------------------------------
+
+def partner_blocks(frame, partners: list[PartnerMonth], first_row: int = 2) -> dict[str, tuple[int, int]]:
+    """partner_id -> (first, last) spreadsheet rows of its contiguous block in a sorted frame."""
+    blocks: dict[str, tuple[int, int]] = {}
+    if not len(frame):
+        return blocks
+    ids = frame["partner_id"].tolist()
+    start = 0
+    for i in range(1, len(ids) + 1):
+        if i == len(ids) or ids[i] != ids[start]:
+            blocks[ids[start]] = (first_row + start, first_row + i - 1)
+            start = i
+    return blocks
+
+
+def value(x):
+    """pandas missing values as None."""
+    if x is None:
+        return None
+    try:
+        if x != x:
+            return None
+    except (TypeError, ValueError):
+        pass
+    return x
+
+
+def write_month(path: Path, result: MonthResult, run: RunResult, inbox_name: str,
+                rules_source: str) -> int:
+    """Write one month's channel workbook atomically; returns the number of formula cells."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx.tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        count = MonthWriter(Path(temp), result, run, inbox_name, rules_source).write()
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return count
+
+
+class MonthWriter:
+    def __init__(self, path: Path, result: MonthResult, run: RunResult, inbox_name: str,
+                 rules_source: str):
+        self.result = result
+        self.run = run
+        self.rules = run.rules
+        self.inbox_name = inbox_name
+        self.rules_source = rules_source
+        self.book = ChannelWorkbook(path, result.month)
+        self.formulas = 0
+
+    # Sheets are added in reading order; rows are written top to bottom (constant memory).
+    def write(self) -> int:
+        rules, result = self.rules, self.result
+        levels = rules.levels
+        n = len(levels)
+        book = self.book
+        summary = book.xl.add_worksheet("Summary")
+        partners = Table(book, "Partners", [
+            Column("id", "Partner ID", 12), Column("name", "Partner", 28),
+            Column("opening_status", "Opening status", 22), Column("opening_points", "Opening points", 10, "int"),
+            Column("sales", "Sales points", 10, "int"), Column("bonus", "Bonus points", 10, "int"),
+            Column("activity", "Activity points", 10, "int"), Column("closing", "Closing points", 10, "int"),
+            Column("status", "Status", 22), Column("change", "Change", 11),
+            Column("margin", "Margin %", 9, "pct"), Column("next", "Next status", 22),
+            Column("to_next", "Points to next", 10, "int"), Column("missing", "Missing for status", 40, "wrap"),
+            Column("missing_next", "Missing for next", 40, "wrap"),
+            Column("expires", "Certificate expires", 12, "date"), Column("at_risk", "At risk", 8)])
+        ledger = Table(book, "Ledger", [
+            Column("id", "Partner ID", 12), Column("date", "Date", 11, "date"),
+            Column("source", "Source", 20), Column("reference", "Reference", 16),
+            Column("amount", "Amount USD", 12, "money"), Column("points", "Points", 9, "int"),
+            Column("explanation", "Explanation", 60), Column("file", "Source file", 22),
+            Column("sheet", "Source sheet", 14), Column("row", "Source row", 9, "int")])
+        sales = Table(book, "Sales", [
+            Column("invoice_id", "Invoice ID", 13), Column("partner_id", "Partner ID", 11),
+            Column("date", "Invoice date", 11, "date"), Column("product", "Product", 20),
+            Column("edition", "Edition", 14), Column("sale_type", "Sale type", 9),
+            Column("amount_usd", "Amount USD", 12, "money"), Column("status", "Status at date", 22),
+            Column("points", "Points", 8, "int"), Column("bonus", "Bonus points", 8, "int"),
+            Column("margin_pct", "Margin %", 8, "pct"), Column("margin_usd", "Margin USD", 11, "money"),
+            Column("cost", "Partner cost USD", 12, "money"),
+            Column("intranet", "Intranet licence", 9, "bool"),
+            Column("intranet_count", "Intranet licences so far", 10, "int"),
+            Column("first_sale", "First Intranet sale", 9, "bool"),
+            Column("discount", "First-sale discount USD", 12, "money"),
+            Column("due", "Amount due USD", 12, "money"),
+            Column("amount", "Amount", 11, "money"), Column("currency", "Currency", 8),
+            Column("rate", "USD rate", 9), Column("file", "Source file", 22),
+            Column("sheet", "Source sheet", 12), Column("row", "Source row", 9, "int")])
+        activities = Table(book, "Activities", [
+            Column("activity_id", "Activity ID", 12), Column("partner_id", "Partner ID", 11),
+            Column("date", "Date", 11, "date"), Column("activity", "Activity", 34),
+            Column("type", "Type", 18), Column("approved_on", "Approved on", 11, "date"),
+            Column("description", "Description", 30), Column("base", "Base points", 9, "int"),
+            Column("needs_approval", "Needs approval", 9, "bool"), Column("counted", "Counted", 9, "bool"),
+            Column("points", "Points", 8, "int"), Column("reason", "Not counted because", 30),
+            Column("file", "Source file", 22), Column("sheet", "Source sheet", 12),
+            Column("row", "Source row", 9, "int")])
+        req_columns = [Column("id", "Partner ID", 12), Column("name", "Partner", 24),
+                       Column("as_of", "Snapshot as of", 12, "date"), Column("source", "Snapshot source", 24)]
+        for req in rules.requirements:
+            if req.kind == "commitment":
+                req_columns += [Column("commitment_usd", "Sales commitment USD", 12, "money"),
+                                Column("quarter", "Last whole quarter at " + rules.level(rules.commitment_level).name, 12),
+                                Column("quarter_sales", "Quarter sales USD", 12, "money"),
+                                Column(req.key, req.label + " met", 11, "bool")]
+            else:
+                req_columns.append(Column(req.key, req.label, 12, "int" if req.kind == "count" else "bool"))
+        req_columns += [Column(f"meets_{lv.rank}", f"Meets {lv.name}", 11, "bool") for lv in levels]
+        req_columns += [Column(f"missing_{lv.rank}", f"Missing for {lv.name}", 36, "wrap") for lv in levels]
+        req_columns += [Column("status", "Status", 22), Column("meets_status", "Meets status", 10, "bool"),
+                        Column("next", "Next status", 22), Column("meets_next", "Meets next", 10, "bool")]
+        requirements = Table(book, "Requirements", req_columns)
+        close = Table(book, "Month close", [
+            Column("id", "Partner ID", 12), Column("opening_status", "Opening status", 22),
+            Column("opening_level", "Opening level", 9, "int"), Column("points_before", "Points before close", 11, "int"),
+            *[Column(f"meets_{lv.rank}", f"Meets {lv.name}", 11, "bool") for lv in levels],
+            Column("cert", "Certificate on file expires", 12, "date"), Column("cert_note", "Certificate on file", 30),
+            Column("expiring", "Expires by month end", 10, "bool"), Column("meets_opening", "Meets opening level", 10, "bool"),
+            Column("downgrade", "Downgrade", 10, "bool"), Column("down_to", "Downgrade to level", 10, "int"),
+            Column("up_to", "Upgrade to level", 10, "int"), Column("closing_level", "Closing level", 9, "int"),
+            Column("intranet_used", "Intranet discount used before", 11, "bool"),
+            Column("intranet_note", "Why", 30)])
+        nfr = Table(book, "NFR", [Column("id", "Partner ID", 12), Column("edition", "Edition", 34),
+                                  Column("entitled_on", "Entitled on", 12, "date"),
+                                  Column("issued", "Issued or To issue", 14), Column("how", "How entitled", 50)])
+        leads = Table(book, "Leads", [
+            Column("lead_id", "Lead ID", 12), Column("received_on", "Received on", 11, "date"),
+            Column("territory", "Territory", 9), Column("company", "Company", 24), Column("contact", "Contact", 20),
+            Column("assigned", "Assigned to", 12), Column("reason", "Reason", 50),
+            Column("file", "Source file", 22), Column("sheet", "Source sheet", 12), Column("row", "Source row", 9, "int")])
+        coop = Table(book, "Co-op", [
+            Column("claim_id", "Claim ID", 12), Column("partner_id", "Partner ID", 11), Column("date", "Date", 11, "date"),
+            Column("expense", "Expense USD", 12, "money"), Column("requested", "Requested USD", 12, "money"),
+            Column("description", "Description", 30), Column("status", "Status at date", 22),
+            Column("eligible", "Eligible", 9, "bool"), Column("reimbursement", "Reimbursement USD", 13, "money"),
+            Column("reason", "Reason", 44), Column("file", "Source file", 22), Column("sheet", "Source sheet", 12),
+            Column("row", "Source row", 9, "int")])
+        exceptions = Table(book, "Exceptions", [
+            Column("file", "File", 24), Column("sheet", "Sheet", 14), Column("row", "Row", 7, "int"),
+            Column("column", "Column", 18), Column("value", "Value", 20), Column("problem", "Problem", 60),
+            Column("action", "Action", 24)])
+        reconciliation = Table(book, "Reconciliation", [
+            Column("file", "File", 24), Column("sheet", "Sheet", 14), Column("kind", "Kind", 28),
+            Column("read", "Rows read", 10, "int"), Column("accepted", "Accepted", 10, "int"),
+            Column("rejected", "Rejected", 10, "int"), Column("duplicates", "Duplicates", 10, "int"),
+            Column("balanced", "Balanced", 10, "bool")])
+        write_rules(book, rules, result.month, result.end, self.rules_source)
+
+        rows = {p.partner_id: i + 2 for i, p in enumerate(result.partners)}
+        sales_blocks = partner_blocks(result.sales, result.partners)
+        activity_blocks = partner_blocks(result.activities, result.partners)
+        self.tables = dict(partners=partners, ledger=ledger, sales=sales, activities=activities,
+                           requirements=requirements, close=close)
+        self._partners(partners, requirements, close, sales, activities, sales_blocks, activity_blocks)
+        self._requirements(requirements, close, partners, sales, sales_blocks)
+        self._close(close, partners, requirements)
+        self._sales(sales, partners, close, rows)
+        self._activities(activities)
+        self._ledger(ledger, partners, sales, activities, sales_blocks, activity_blocks)
+        self._nfr(nfr, sales)
+        self._leads(leads)
+        self._coop(coop, partners, rows)
+        self._exceptions(exceptions)
+        self._reconciliation(reconciliation)
+        self._summary(summary, partners, sales, coop, leads, exceptions)
+        for table in (partners, ledger, sales, activities, requirements, close, nfr, leads, coop,
+                      exceptions, reconciliation):
+            table.finish()
+        book.close()
+        return self.formulas
+
+    def formula(self, table: Table, values: dict, formulas: dict, links: dict | None = None) -> int:
+        self.formulas += len(formulas)
+        return table.write(values, formulas, links)
+
+    # -- Partners (O2): every derived column reads Month close, Requirements and the event sheets
+    def _partners(self, partners, requirements, close, sales, activities, sales_blocks, activity_blocks):
+        rules, levels = self.rules, self.rules.levels
+        n = len(levels)
+        mc = {key: close.ref + "!" + close.letter[key] + "#" for key in close.letter}
+        meets = f"{close.ref}!{close.letter['meets_1']}#:{close.letter[f'meets_{n}']}#"
+        missing = ",".join(f"{requirements.ref}!{requirements.letter[f'missing_{lv.rank}']}#" for lv in levels)
+        level = mc["closing_level"]
+        t = partners.template
+        closing_f = t(f"=IF({mc['downgrade']},INDEX(THRESHOLDS,{level}),{mc['points_before']})")
+        status_f = f"=INDEX(LEVEL_NAMES,{level})"
+        change_f = (f'=IF({mc["downgrade"]},"Downgrade",IF({level}>{mc["opening_level"]},"Upgrade",'
+                    f'IF({mc["expiring"]},IF({mc["meets_opening"]},"Renewed","Lapsed"),"")))')
+        margin_f = f"=INDEX(MARGINS,{level})"
+        next_f = f'=IF({level}<ROWS(LEVEL_NAMES),INDEX(LEVEL_NAMES,{level}+1),"")'
+        to_next_f = t(f'=IF({level}<ROWS(LEVEL_NAMES),MAX(0,INDEX(THRESHOLDS,{level}+1)-{{closing}}),"")')
+        missing_f = f"=CHOOSE({level},{missing})"
+        missing_next_f = f'=IF({level}<ROWS(LEVEL_NAMES),CHOOSE({level}+1,{missing}),"")'
+        renew = f"EDATE({mc['cert']},CERT_MONTHS)"
+        expires_f = (f"=IF(OR({mc['downgrade']},{level}>{mc['opening_level']}),EDATE(MONTH_END,CERT_MONTHS),"
+                     f"IF(AND({mc['expiring']},{mc['meets_opening']}),IF({renew}>MONTH_END,{renew},"
+                     f"EDATE(MONTH_END,CERT_MONTHS)),{mc['cert']}))")
+        at_risk_f = f'=IF(INDEX({meets},1,{level}),"no","yes")'
+        for p in self.result.partners:
+            status = levels[p.rank - 1]
+            nxt = levels[p.rank] if p.rank < n else None
+            s = sales_blocks.get(p.partner_id)
+            a = activity_blocks.get(p.partner_id)
+            formulas = {
+                "sales": (f"=SUM({sales.span('points', *s)})" if s else "=0", p.sales_points),
+                "bonus": (f"=SUM({sales.span('bonus', *s)})" if s else "=0", p.bonus_points),
+                "activity": (f"=SUM({activities.span('points', *a)})" if a else "=0", p.activity_points),
+                "closing": (closing_f, p.closing_points),
+                "status": (status_f, status.name),
+                "change": (change_f, p.change),
+                "margin": (margin_f, status.margin),
+                "next": (next_f, nxt.name if nxt else ""),
+                "to_next": (to_next_f, max(0, nxt.threshold - p.closing_points) if nxt else ""),
+                "missing": (missing_f, "; ".join(p.missing[p.rank])),
+                "missing_next": (missing_next_f, "; ".join(p.missing[nxt.rank]) if nxt else ""),
+                "expires": (expires_f, p.certificate_expires),
+                "at_risk": (at_risk_f, "no" if p.meets[p.rank] else "yes"),
+            }
+            self.formula(partners, {"id": p.partner_id, "name": p.name,
+                                    "opening_status": levels[p.opening_rank - 1].name,
+                                    "opening_points": p.opening_points}, formulas)
+
+    # -- Requirements (R6, R7): the snapshot's values, met or not per level, what is missing
+    def _requirements(self, requirements, close, partners, sales, sales_blocks):
+        rules, levels = self.rules, self.rules.levels
+        t = requirements.template
+        meets_f, missing_f = {}, {}
+        for lv in levels:
+            conditions, parts = [], []
+            for req in rules.requirements:
+                needed = rules.required(lv, req)
+                if not needed:
+                    continue
+                cell = "{" + req.key + "}"
+                if req.kind == "yes":
+                    conditions.append(cell)
+                    parts.append(f'IF({cell},"",{text_literal(req.label)})')
+                elif req.kind == "count":
+                    limit = name_for("REQ", lv.key, req.key)
+                    conditions.append(f"{cell}>={limit}")
+                    parts.append(f'IF({cell}>={limit},"",{text_literal(req.label + ": ")}&{cell}&" of "&{limit})')
+                else:
+                    conditions.append(cell)
+                    parts.append(f'IF({cell},"",{text_literal(req.label + ": ")}&IF({{commitment_usd}}>0,'
+                                 f'TRUNC({{quarter_sales}})&" of "&TRUNC({{commitment_usd}})&" USD in the last quarter",'
+                                 f'"no volume agreed"))')
+            meets_f[lv.rank] = t("=AND(" + ",".join(conditions) + ")") if conditions else "=TRUE"
+            missing_f[lv.rank] = t('=_xlfn.TEXTJOIN("; ",TRUE,' + ",".join(parts) + ")") if parts else '=""'
+        commitment_f = t("=AND({commitment_usd}>0,OR({quarter}=\"\",{quarter_sales}>={commitment_usd}))")
+        level = close.ref + "!" + close.letter["closing_level"] + "#"
+        meets_range = t("{meets_1}") + ":" + t("{meets_" + str(len(levels)) + "}")
+        for p in self.result.partners:
+            snap = p.snapshot
+            values = {"id": p.partner_id, "name": p.name, "as_of": snap["as_of"] or "all months",
+                      "source": f"{snap['source_file']} row {snap['source_row']}"}
+            formulas = {}
+            for req in rules.requirements:
+                if req.kind == "commitment":
+                    values["commitment_usd"] = value(snap["sales_commitment_usd"])
+                    values["quarter"] = p.quarter_label
+                    if p.quarter_includes_month:
+                        block = sales_blocks.get(p.partner_id)
+                        extra = f"+SUM({sales.span('amount_usd', *block)})" if block else ""
+                        formulas["quarter_sales"] = (f"={p.quarter_prior_sales!r}{extra}", p.quarter_sales)
+                    else:
+                        values["quarter_sales"] = p.quarter_sales
+                    formulas[req.key] = (commitment_f, p.commitment_met)
+                elif req.kind == "count":
+                    values[req.key] = int(snap.get(req.key) or 0)
+                else:
+                    values[req.key] = bool(snap.get(req.key))
+            for lv in levels:
+                formulas[f"meets_{lv.rank}"] = (meets_f[lv.rank], p.meets[lv.rank])
+                formulas[f"missing_{lv.rank}"] = (missing_f[lv.rank], "; ".join(p.missing[lv.rank]))
+            n = len(levels)
+            formulas["status"] = (f"={partners.ref}!{partners.letter['status']}#", levels[p.rank - 1].name)
+            formulas["meets_status"] = (f"=INDEX({meets_range},1,{level})", p.meets[p.rank])
+            formulas["next"] = (f"={partners.ref}!{partners.letter['next']}#", levels[p.rank].name if p.rank < n else "")
+            formulas["meets_next"] = (f'=IF({level}<ROWS(LEVEL_NAMES),INDEX({meets_range},1,{level}+1),"")',
+                                      p.meets[p.rank + 1] if p.rank < n else "")
+            self.formula(requirements, values, formulas)
+
+    # -- Month close (R8, R10): how the closing level came about
+    def _close(self, close, partners, requirements):
+        rules, levels = self.rules, self.rules.levels
+        n = len(levels)
+        t = close.template
+        pr = {key: partners.ref + "!" + partners.letter[key] + "#" for key in partners.letter}
+        rq = {key: requirements.ref + "!" + requirements.letter[key] + "#" for key in requirements.letter}
+        meets_range = t("{meets_1}") + ":" + t("{meets_" + str(n) + "}")
+        down_terms = "".join(f",IF(AND({{opening_level}}>{k},{{meets_{k}}}),{k},0)" for k in range(2, n))
+        up_terms = "".join(f",IF(AND({{points_before}}>={name_for('THRESHOLD', lv.key)},{{meets_{lv.rank}}}),{lv.rank},0)"
+                           for lv in levels[1:])
+        fs = {
+            "opening_status": f"={pr['opening_status']}",
+            "opening_level": t("=MATCH({opening_status},LEVEL_NAMES,0)"),
+            "points_before": f"=MAX(0,{pr['opening_points']}+{pr['sales']}+{pr['bonus']}+{pr['activity']})",
+            "expiring": t("={cert}<=MONTH_END"),
+            "meets_opening": t(f"=INDEX({meets_range},1,{{opening_level}})"),
+            "downgrade": t('=AND({opening_level}>1,NOT({meets_opening}),OR({expiring},DOWNGRADE_MODE="month_end"))'),
+            "down_to": t("=MAX(1" + down_terms + ")"),
+            "up_to": t("=MAX({opening_level}" + up_terms + ")"),
+            "closing_level": t("=IF({downgrade},{down_to},{up_to})"),
+        }
+        for lv in levels:
+            fs[f"meets_{lv.rank}"] = f"={rq[f'meets_{lv.rank}']}"
+        for p in self.result.partners:
+            down_to = max([1, *[k for k in range(2, p.opening_rank) if p.meets[k]]])
+            up_to = max([p.opening_rank, *[lv.rank for lv in levels if p.points_before >= lv.threshold and p.meets[lv.rank]]])
+            cached = {"opening_status": levels[p.opening_rank - 1].name, "opening_level": p.opening_rank,
+                      "points_before": p.points_before, "expiring": p.expiring,
+                      "meets_opening": p.meets[p.opening_rank], "downgrade": p.downgrade,
+                      "down_to": down_to, "up_to": up_to, "closing_level": p.rank}
+            cached.update({f"meets_{lv.rank}": p.meets[lv.rank] for lv in levels})
+            why = ("snapshot says prior Intranet sale" if p.snapshot["prior_intranet_sale"] else
+                   "given in an earlier month" if p.intranet_used_before else "")
+            self.formula(close, {"id": p.partner_id, "cert": p.certificate_on_file,
+                                 "cert_note": p.certificate_note,
+                                 "intranet_used": p.intranet_used_before, "intranet_note": why},
+                         {key: (formula, cached[key]) for key, formula in fs.items()})
+
+    # -- Sales (R3, R4, R11, R12)
+    def _sales(self, sales, partners, close, rows):
+        t = sales.template
+        bonus_window = "OR(BONUS_FROM=\"\",{date}>=BONUS_FROM),OR(BONUS_UNTIL=\"\",{date}<=BONUS_UNTIL)"
+        fs = {
+            "points": t("=TRUNC({amount_usd}/USD_PER_POINT)"),
+            "bonus": t("=IF(AND({status}=BONUS_LEVEL," + bonus_window + "),BONUS_POINTS*TRUNC({amount_usd}/BONUS_PER_USD),0)"),
+            "margin_pct": t("=INDEX(MARGINS,MATCH({status},LEVEL_NAMES,0))"),
+            "margin_usd": t("={amount_usd}*{margin_pct}"),
+            "cost": t("={amount_usd}-{margin_usd}"),
+            "intranet": t("=AND({product}=FIRST_SALE_PRODUCT,{sale_type}=FIRST_SALE_TYPE,{amount_usd}>0)"),
+            "first_sale": t("=AND({intranet},{intranet_count}=1)"),
+            "discount": t("=IF({first_sale},{cost}*FIRST_SALE_DISCOUNT,0)"),
+            "due": t("={cost}-{discount}"),
+        }
+        count_first = t("=IF({intranet},1,0)+IF(") + close.ref + "!" + close.letter["intranet_used"] + "@,1,0)"
+        count_next = t("={intranet_count}") .replace("#", "$PREV$") + t("+IF({intranet},1,0)")
+        status_ref = partners.ref + "!$" + partners.letter["opening_status"] + "$@"
+        amount_usd_f = t("=ROUND({amount}*{rate},2)")
+        frame = self.result.sales
+        previous = None
+        for i, sale in enumerate(frame.itertuples(index=False)):
+            number = i + 2
+            prow = rows[sale.partner_id]
+            values = {"invoice_id": sale.invoice_id, "partner_id": sale.partner_id, "date": sale.invoice_date,
+                      "product": sale.product, "edition": sale.edition, "sale_type": sale.sale_type,
+                      "amount": value(sale.amount), "currency": sale.currency or "",
+                      "rate": value(sale.usd_rate), "file": sale.source_file, "sheet": sale.source_sheet,
+                      "row": sale.source_row}
+            formulas = {key: (f, getattr(sale, attr)) for key, f, attr in (
+                ("points", fs["points"], "points"), ("bonus", fs["bonus"], "bonus_points"),
+                ("margin_pct", fs["margin_pct"], "margin_pct"), ("margin_usd", fs["margin_usd"], "margin_usd"),
+                ("cost", fs["cost"], "partner_cost_usd"), ("intranet", fs["intranet"], "intranet_licence"),
+                ("first_sale", fs["first_sale"], "first_sale"),
+                ("discount", fs["discount"], "first_sale_discount_usd"), ("due", fs["due"], "amount_due_usd"))}
+            formulas = {k: (f, bool(v) if k in ("intranet", "first_sale") else float(v)) for k, (f, v) in formulas.items()}
+            formulas["status"] = ("=" + status_ref.replace("@", str(prow)), sale.status_at_date)
+            if previous == sale.partner_id:
+                formulas["intranet_count"] = (count_next.replace("$PREV$", str(number - 1)), int(sale.intranet_count))
+            else:
+                formulas["intranet_count"] = (count_first.replace("@", str(prow)), int(sale.intranet_count))
+            if value(sale.usd_rate) is not None:
+                formulas["amount_usd"] = (amount_usd_f, float(sale.amount_usd))
+            else:
+                values["amount_usd"] = float(sale.amount_usd)
+            previous = sale.partner_id
+            self.formula(sales, values, formulas)
+
+    # -- Activities (R5)
+    def _activities(self, activities):
+        t = activities.template
+        fs = {
+            "base": t("=INDEX(ACTIVITY_POINTS,MATCH({type},ACTIVITY_KEYS,0))"),
+            "needs_approval": t("=INDEX(ACTIVITY_APPROVAL,MATCH({type},ACTIVITY_KEYS,0))"),
+            "counted": t('=OR(NOT({needs_approval}),AND({approved_on}<>"",{approved_on}<={date}))'),
+            "points": t("=IF({counted},{base},0)"),
+            "reason": t('=IF({counted},"",IF({approved_on}="","awaiting approval","approval dated after the activity"))'),
+        }
+        for a in self.result.activities.itertuples(index=False):
+            approved = value(a.approved_on)
+            values = {"activity_id": a.activity_id, "partner_id": a.partner_id, "date": a.date,
+                      "activity": a.activity_text, "type": a.activity, "approved_on": approved,
+                      "description": a.description, "file": a.source_file, "sheet": a.source_sheet,
+                      "row": a.source_row}
+            cached = {"base": a.base_points, "needs_approval": bool(a.needs_approval),
+                      "counted": bool(a.counted), "points": float(a.points), "reason": a.reason}
+            self.formula(activities, values, {k: (fs[k], cached[k]) for k in fs})
+
+    # -- Ledger (O3): every point movement, traceable to its source row
+    def _ledger(self, ledger, partners, sales, activities, sales_blocks, activity_blocks):
+        rules = self.rules
+        result = self.result
+        month = result.month
+        bonus_level = rules.level(rules.bonus_level).name
+        sale_rows = result.sales
+        act_rows = result.activities
+        for i, p in enumerate(result.partners):
+            prow = i + 2
+            self.formula(ledger, {"id": p.partner_id, "date": month, "source": "Opening balance",
+                                  "explanation": f"Opening points: {p.opening_note}"},
+                         {"points": (f"={partners.cell('opening_points', prow)}", p.opening_points)},
+                         {"reference": (f"Partners!D{prow}", f"Partners row {prow}")})
+            block = sales_blocks.get(p.partner_id)
+            if block:
+                for number in range(block[0], block[1] + 1):
+                    sale = sale_rows.iloc[number - 2]
+                    base = {"id": p.partner_id, "date": sale.invoice_date, "file": sale.source_file,
+                            "sheet": sale.source_sheet, "row": int(sale.source_row)}
+                    link = {"reference": (f"Sales!A{number}", str(sale.invoice_id))}
+                    kind = "Credit note" if sale.amount_usd < 0 else "Sale"
+                    self.formula(ledger, dict(base, source=kind, explanation=
+                                              "R3: 1 point per whole USD_PER_POINT of the amount, truncated"),
+                                 {"amount": (f"={sales.cell('amount_usd', number)}", float(sale.amount_usd)),
+                                  "points": (f"={sales.cell('points', number)}", float(sale.points))}, link)
+                    if sale.status_at_date == bonus_level:
+                        self.formula(ledger, dict(base, source="Early-adopter bonus", explanation=
+                                                  f"R4: BONUS_POINTS per whole BONUS_PER_USD while {bonus_level}"),
+                                     {"amount": (f"={sales.cell('amount_usd', number)}", float(sale.amount_usd)),
+                                      "points": (f"={sales.cell('bonus', number)}", float(sale.bonus_points))}, link)
+            block = activity_blocks.get(p.partner_id)
+            if block:
+                for number in range(block[0], block[1] + 1):
+                    act = act_rows.iloc[number - 2]
+                    label = next(a.label for a in rules.activities if a.key == act.activity)
+                    why = f" (not counted: {act.reason})" if act.reason else ""
+                    self.formula(ledger, {"id": p.partner_id, "date": act.date, "source": "Activity",
+                                          "explanation": f"R5: {label}{why}", "file": act.source_file,
+                                          "sheet": act.source_sheet, "row": int(act.source_row)},
+                                 {"points": (f"={activities.cell('points', number)}", float(act.points))},
+                                 {"reference": (f"Activities!A{number}", str(act.activity_id))})
+            adjustment = p.closing_points - (p.opening_points + p.sales_points + p.bonus_points + p.activity_points)
+            if adjustment:
+                why = ("R10: downgraded, points set to the new level's threshold" if p.downgrade
+                       else "R3: the balance never goes below 0")
+                refs = "+".join(partners.cell(k, prow) for k in ("opening_points", "sales", "bonus", "activity"))
+                self.formula(ledger, {"id": p.partner_id, "date": result.end, "source": "Month close",
+                                      "explanation": why},
+                             {"points": (f"={partners.cell('closing', prow)}-({refs})", adjustment)},
+                             {"reference": (f"Partners!H{prow}", f"Partners row {prow}")})
+
+    # -- NFR (R13)
+    def _nfr(self, nfr, sales):
+        for grant in self.result.nfr:
+            formulas = {}
+            values = {"id": grant.partner_id, "edition": grant.edition, "how": grant.how,
+                      "issued": "Issued" if grant.issued else "To issue"}
+            if grant.month == self.result.month and grant.sale_index is not None:
+                formulas["entitled_on"] = (f"={sales.cell('date', grant.sale_index + 2)}", grant.entitled_on)
+            elif grant.month == self.result.month:
+                formulas["entitled_on"] = ("=MONTH_END", grant.entitled_on)
+            else:
+                values["entitled_on"] = grant.entitled_on
+                values["how"] = f"{grant.how} (carried from tiersheet-{grant.month:%Y-%m}.xlsx)"
+            self.formula(nfr, values, formulas)
+
+    # -- Leads (R14)
+    def _leads(self, leads):
+        for lead in self.result.leads.itertuples(index=False):
+            leads.write({"lead_id": lead.lead_id, "received_on": lead.received_on, "territory": lead.territory,
+                         "company": lead.company, "contact": lead.contact, "assigned": lead.assigned_to,
+                         "reason": lead.reason, "file": lead.source_file, "sheet": lead.source_sheet,
+                         "row": lead.source_row})
+
+    # -- Co-op (R15)
+    def _coop(self, coop, partners, rows):
+        t = coop.template
+        fs = {
+            "eligible": t("=MATCH({status},LEVEL_NAMES,0)>=MATCH(COOP_MIN_LEVEL,LEVEL_NAMES,0)"),
+            "reimbursement": t('=IF({eligible},IF({requested}="",COOP_SHARE*{expense},MIN({requested},COOP_SHARE*{expense})),0)'),
+            "reason": t('=IF({eligible},IF(AND({requested}<>"",{requested}<COOP_SHARE*{expense}),'
+                        '"requested amount (below the cap)",TEXT(COOP_SHARE,"0%")&" of expense (cap)"),'
+                        '{status}&": co-op marketing starts at "&COOP_MIN_LEVEL)'),
+        }
+        minimum = self.rules.level(self.rules.coop_min_level).rank
+        status_ref = partners.ref + "!$" + partners.letter["opening_status"] + "$"
+        for claim in self.result.claims.itertuples(index=False):
+            requested = value(claim.requested_usd)
+            values = {"claim_id": claim.claim_id, "partner_id": claim.partner_id, "date": claim.date,
+                      "expense": float(claim.expense_usd), "requested": requested,
+                      "description": claim.description, "file": claim.source_file,
+                      "sheet": claim.source_sheet, "row": claim.source_row}
+            eligible = self.rules.level_by_name(claim.status_at_date).rank >= minimum
+            formulas = {"status": (f"={status_ref}{rows[claim.partner_id]}", claim.status_at_date),
+                        "eligible": (fs["eligible"], eligible),
+                        "reimbursement": (fs["reimbursement"], float(claim.reimbursement_usd)),
+                        "reason": (fs["reason"], claim.reason)}
+            self.formula(coop, values, formulas)
+
+    def _exceptions(self, exceptions):
+        for problem in self.run.problems:
+            exceptions.write({"file": problem.file, "sheet": problem.sheet, "row": problem.row,
+                              "column": problem.column, "value": problem.value,
+                              "problem": problem.message, "action": problem.action})
+
+    def _reconciliation(self, reconciliation):
+        t = reconciliation.template
+        for report in self.run.reports:
+            self.formula(reconciliation, {"file": report.file, "sheet": report.sheet, "kind": report.kind,
+                                          "read": report.rows_read, "accepted": report.accepted,
+                                          "rejected": report.rejected, "duplicates": report.duplicates},
+                         {"balanced": (t("={read}={accepted}+{rejected}+{duplicates}"),
+                                       report.rows_read == report.accepted + report.rejected + report.duplicates)})
+
+    # -- Summary (O3): counts, changes, points by source, money, and charts
+    def _summary(self, sheet, partners, sales, coop, leads, exceptions):
+        book, rules, result = self.book, self.rules, self.result
+        styles = book.styles
+        sheet.set_column(0, 0, 34)
+        sheet.set_column(1, 3, 14)
+        sheet.write_string(0, 0, f"Partner programme: {result.month:%B %Y}", styles["title"])
+        sheet.write_string(1, 0, f"Inbox: {self.inbox_name}; rules: {self.rules_source}", styles["note"])
+        sheet.write_string(2, 0, "Every figure is a formula: click it to see where it comes from.", styles["note"])
+        last = max(len(result.partners), 1) + 1
+
+        def col(table, key, last_row):
+            return table.span(key, 2, max(last_row, 2))
+
+        r = 4
+        sheet.write_string(r, 0, "Partners by status", styles["section"])
+        r += 1
+        for i, header in enumerate(("Level", "Opening", "Closing")):
+            sheet.write_string(r, i, header, styles["header"])
+        first_level_row = r + 1
+        for lv in rules.levels:
+            r += 1
+            sheet.write_string(r, 0, lv.name)
+            opening = sum(1 for p in result.partners if p.opening_rank == lv.rank)
+            closing = sum(1 for p in result.partners if p.rank == lv.rank)
+            sheet.write_formula(r, 1, f"=COUNTIF({col(partners, 'opening_status', last)},A{r + 1})", styles["int"], opening)
+            sheet.write_formula(r, 2, f"=COUNTIF({col(partners, 'status', last)},A{r + 1})", styles["int"], closing)
+            self.formulas += 2
+        last_level_row = r
+        r += 1
+        sheet.write_string(r, 0, "All partners", styles["label"])
+        sheet.write_formula(r, 1, f"=SUM(B{first_level_row + 1}:B{last_level_row + 1})", styles["int"], len(result.partners))
+        sheet.write_formula(r, 2, f"=SUM(C{first_level_row + 1}:C{last_level_row + 1})", styles["int"], len(result.partners))
+        self.formulas += 2
+
+        r += 2
+        sheet.write_string(r, 0, "Changes at month close", styles["section"])
+        for change in ("Upgrade", "Downgrade", "Renewed", "Lapsed"):
+            r += 1
+            sheet.write_string(r, 0, change)
+            sheet.write_formula(r, 1, f"=COUNTIF({col(partners, 'change', last)},A{r + 1})", styles["int"],
+                                sum(1 for p in result.partners if p.change == change))
+            self.formulas += 1
+        r += 1
+        sheet.write_string(r, 0, "At risk (R9)")
+        sheet.write_formula(r, 1, f'=COUNTIF({col(partners, "at_risk", last)},"yes")', styles["int"],
+                            sum(1 for p in result.partners if not p.meets[p.rank]))
+        self.formulas += 1
+
+        r += 2
+        sheet.write_string(r, 0, "Points by source", styles["section"])
+        first_points_row = r + 1
+        for label, key, attr in (("Sales points (R3)", "sales", "sales_points"),
+                                 ("Early-adopter bonus (R4)", "bonus", "bonus_points"),
+                                 ("Activity points (R5)", "activity", "activity_points")):
+            r += 1
+            sheet.write_string(r, 0, label)
+            sheet.write_formula(r, 1, f"=SUM({col(partners, key, last)})", styles["int"],
+                                float(sum(getattr(p, attr) for p in result.partners)))
+            self.formulas += 1
+        last_points_row = r
+
+        r += 2
+        sheet.write_string(r, 0, "Money (USD)", styles["section"])
+        s_last = len(result.sales) + 1
+        money = [("Sales", f"=SUM({col(sales, 'amount_usd', s_last)})", float(result.sales["amount_usd"].sum()) if len(result.sales) else 0.0),
+                 ("Partner margin (R11)", f"=SUM({col(sales, 'margin_usd', s_last)})", float(result.sales["margin_usd"].sum()) if len(result.sales) else 0.0),
+                 ("First-sale discounts (R12)", f"=SUM({col(sales, 'discount', s_last)})", float(result.sales["first_sale_discount_usd"].sum()) if len(result.sales) else 0.0),
+                 ("Amount due from partners", f"=SUM({col(sales, 'due', s_last)})", float(result.sales["amount_due_usd"].sum()) if len(result.sales) else 0.0),
+                 ("Co-op reimbursements (R15)", f"=SUM({col(coop, 'reimbursement', len(result.claims) + 1)})", float(result.claims["reimbursement_usd"].sum()) if len(result.claims) else 0.0)]
+        for label, formula, cached in money:
+            r += 1
+            sheet.write_string(r, 0, label)
+            sheet.write_formula(r, 1, formula, styles["money"], cached)
+            self.formulas += 1
+
+        r += 2
+        sheet.write_string(r, 0, "Leads (R14) and input", styles["section"])
+        l_last = len(result.leads) + 1
+        assigned = int((result.leads["assigned_to"] != "").sum()) if len(result.leads) else 0
+        problems = [p for p in self.run.problems]
+        counted_once = sum(1 for p in problems if p.severity == DUPLICATE)
+        e_last = len(problems) + 1
+        for label, formula, cached in (
+                ("Leads received", f"=COUNTA({col(leads, 'lead_id', l_last)})", len(result.leads)),
+                ("Leads assigned", f"=COUNTA({col(leads, 'assigned', l_last)})", assigned),
+                ("Problems (see Exceptions)",
+                 f'=COUNTA({col(exceptions, "file", e_last)})-COUNTIF({col(exceptions, "action", e_last)},"counted once")',
+                 len(problems) - counted_once),
+                ("Exact duplicates counted once", f'=COUNTIF({col(exceptions, "action", e_last)},"counted once")', counted_once)):
+            r += 1
+            sheet.write_string(r, 0, label)
+            sheet.write_formula(r, 1, formula, styles["int"], cached)
+            self.formulas += 1
+
+        chart = book.xl.add_chart({"type": "column"})
+        for column, name in ((1, "Opening"), (2, "Closing")):
+            chart.add_series({
+                "name": name,
+                "categories": ["Summary", first_level_row, 0, last_level_row, 0],
+                "values": ["Summary", first_level_row, column, last_level_row, column],
+                "data_labels": {"value": True},
+            })
+        chart.set_title({"name": "Partners by status"})
+        chart.set_y_axis({"name": "Partners", "major_gridlines": {"visible": True}})
+        chart.set_legend({"position": "bottom"})
+        sheet.insert_chart(4, 4, chart, {"x_scale": 1.2, "y_scale": 1.1})
+        pie = book.xl.add_chart({"type": "bar"})
+        pie.add_series({"name": "Points",
+                        "categories": ["Summary", first_points_row, 0, last_points_row, 0],
+                        "values": ["Summary", first_points_row, 1, last_points_row, 1],
+                        "data_labels": {"value": True}, "points": [{"fill": {"color": c}} for c in ("#1F4E78", "#2E75B6", "#9DC3E6")]})
+        pie.set_title({"name": "Points earned this month by source"})
+        pie.set_legend({"none": True})
+        sheet.insert_chart(22, 4, pie, {"x_scale": 1.2, "y_scale": 1.0})
