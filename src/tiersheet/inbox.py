@@ -20,6 +20,7 @@ from typing import Callable, Iterable
 import pandas as pd
 
 from .config import Rules
+from .rules import excel_round
 from .problems import DUPLICATE, ERROR, WARNING, Problem
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"}
@@ -278,6 +279,10 @@ class SheetReport:
     accepted: int = 0
     rejected: int = 0
     duplicates: int = 0
+    headers: dict[str, str] = field(default_factory=dict, repr=False)  # field -> header as written
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name, name)
 
 
 @dataclass
@@ -514,7 +519,8 @@ class SheetReader:
         if kind is None:
             report = SheetReport(sheet.file, sheet.name, "ignored (not an input sheet)")
             return None, [], [], report
-        report = SheetReport(sheet.file, sheet.name, KIND_LABELS[kind], rows_read=len(data))
+        report = SheetReport(sheet.file, sheet.name, KIND_LABELS[kind], rows_read=len(data),
+                             headers={name: header for name, (_, header) in columns.items()})
         missing = [f for f in REQUIRED[kind] if f not in columns]
         if kind == "sales" and "amount_usd" not in columns and "amount" not in columns:
             missing.append("amount_usd")
@@ -604,12 +610,13 @@ def drop_duplicates(kind: str, records: list[dict], reports: dict, problems: lis
         winner = next(r for r in group if content(r) == winner_content)
         kept.append(winner)
         label = " / ".join(show(k) for k in key if k not in ("", None)) or "(blank)"
-        column = key_fields[0]
         conflicted = False
         for record in group:
             if record is winner:
                 continue
-            reports[(record["source_file"], record["source_sheet"])].duplicates += 1
+            report = reports[(record["source_file"], record["source_sheet"])]
+            report.duplicates += 1
+            column = report.header(key_fields[0])
             if content(record) == winner_content:
                 problems.append(Problem(record["source_file"], record["source_sheet"],
                                         record["source_row"], column, label,
@@ -619,12 +626,13 @@ def drop_duplicates(kind: str, records: list[dict], reports: dict, problems: lis
                 conflicted = True
                 problems.append(Problem(record["source_file"], record["source_sheet"],
                                         record["source_row"], column, label,
-                                        f"same {column} as {where(winner)} with different content",
+                                        f"the same {column} appears with different content in the later {where(winner)}",
                                         "superseded by the later row", ERROR))
         if conflicted:
+            column = reports[(winner["source_file"], winner["source_sheet"])].header(key_fields[0])
             problems.append(Problem(winner["source_file"], winner["source_sheet"],
                                     winner["source_row"], column, label,
-                                    f"{column} also appears with different content in an earlier row",
+                                    f"the same {column} appears with different content in an earlier row",
                                     "this later row is used", WARNING))
     order = {id(r): i for i, r in enumerate(records)}
     kept.sort(key=lambda r: order[id(r)])
@@ -633,9 +641,10 @@ def drop_duplicates(kind: str, records: list[dict], reports: dict, problems: lis
 
 def reject(record: dict, column: str, value: object, message: str, reports: dict,
            problems: list[Problem]) -> None:
-    reports[(record["source_file"], record["source_sheet"])].rejected += 1
+    report = reports[(record["source_file"], record["source_sheet"])]
+    report.rejected += 1
     problems.append(Problem(record["source_file"], record["source_sheet"], record["source_row"],
-                            column, show(value), message, "row rejected"))
+                            report.header(column), show(value), message, "row rejected"))
 
 
 def month_of(day: date) -> date:
@@ -666,6 +675,7 @@ def settle(records: dict[str, list[dict]], reports: dict, problems: list[Problem
                            reports, problems)
                     continue
                 record["usd_rate"] = rate
+                record["amount_usd"] = excel_round(record["amount"] * rate, 2)  # I6, as ROUND(,2)
         else:
             record["usd_rate"] = None
         sales.append(record)
@@ -767,4 +777,6 @@ def read_inbox(folder: Path, rules: Rules, through: date | None = None,
         for record in rows:
             reports[(record["source_file"], record["source_sheet"])].accepted += 1
     frames = {kind: to_frame(kind, rows) for kind, rows in settled.items()}
+    sheet_order = {(r.file, r.sheet): i for i, r in enumerate(report_list)}
+    problems.sort(key=lambda p: (sheet_order.get((p.file, p.sheet), -1), p.row or 0))
     return Inbox(frames, problems, report_list)

@@ -384,7 +384,7 @@ class MonthWriter:
             Column("intranet_note", "Why", 30)])
         nfr = Table(book, "NFR", [Column("id", "Partner ID", 12), Column("edition", "Edition", 34),
                                   Column("entitled_on", "Entitled on", 12, "date"),
-                                  Column("issued", "Issued or To issue", 14), Column("how", "How entitled", 50)])
+                                  Column("issued", "Issued or To issue", 14)])
         leads = Table(book, "Leads", [
             Column("lead_id", "Lead ID", 12), Column("received_on", "Received on", 11, "date"),
             Column("territory", "Territory", 9), Column("company", "Company", 24), Column("contact", "Contact", 20),
@@ -705,7 +705,7 @@ class MonthWriter:
     def _nfr(self, nfr, sales):
         for grant in self.result.nfr:
             formulas = {}
-            values = {"id": grant.partner_id, "edition": grant.edition, "how": grant.how,
+            values = {"id": grant.partner_id, "edition": grant.edition,
                       "issued": "Issued" if grant.issued else "To issue"}
             if grant.month == self.result.month and grant.sale_index is not None:
                 formulas["entitled_on"] = (f"={sales.cell('date', grant.sale_index + 2)}", grant.entitled_on)
@@ -713,7 +713,6 @@ class MonthWriter:
                 formulas["entitled_on"] = ("=MONTH_END", grant.entitled_on)
             else:
                 values["entitled_on"] = grant.entitled_on
-                values["how"] = f"{grant.how} (carried from tiersheet-{grant.month:%Y-%m}.xlsx)"
             self.formula(nfr, values, formulas)
 
     # -- Leads (R14)
