@@ -78,6 +78,9 @@ class Table:
             self.sheet.set_column(i, i, column.width, book.styles[column.style] if column.style != "text" else None)
             self.sheet.write_string(0, i, column.header, book.styles["header"])
         self.sheet.freeze_panes(1, 0)
+        self.sheet.set_landscape()
+        self.sheet.fit_to_pages(1, 0)  # printed or exported: one page wide, header on every page
+        self.sheet.repeat_rows(0)
 
     def cell(self, key: str, row: int) -> str:
         """A1 reference to `key` on 1-based spreadsheet row `row`, from another sheet."""
@@ -769,6 +772,8 @@ class MonthWriter:
         styles = book.styles
         sheet.set_column(0, 0, 34)
         sheet.set_column(1, 3, 14)
+        sheet.set_landscape()
+        sheet.fit_to_pages(1, 1)
         sheet.write_string(0, 0, f"Partner programme: {result.month:%B %Y}", styles["title"])
         sheet.write_string(1, 0, f"Inbox: {self.inbox_name}; rules: {self.rules_source}", styles["note"])
         sheet.write_string(2, 0, "Every figure is a formula: click it to see where it comes from.", styles["note"])
