@@ -77,6 +77,7 @@ class Table:
         for i, column in enumerate(self.columns):
             self.sheet.set_column(i, i, column.width, book.styles[column.style] if column.style != "text" else None)
             self.sheet.write_string(0, i, column.header, book.styles["header"])
+        self.sheet.set_row(0, 32)
         self.sheet.freeze_panes(1, 0)
         self.sheet.set_landscape()
         self.sheet.fit_to_pages(1, 0)  # printed or exported: one page wide, header on every page
@@ -326,8 +327,8 @@ class MonthWriter:
             Column("activity", "Activity points", 10, "int"), Column("closing", "Closing points", 10, "int"),
             Column("status", "Status", 22), Column("change", "Change", 11),
             Column("margin", "Margin %", 9, "pct"), Column("next", "Next status", 22),
-            Column("to_next", "Points to next", 10, "int"), Column("missing", "Missing for status", 40, "wrap"),
-            Column("missing_next", "Missing for next", 40, "wrap"),
+            Column("to_next", "Points to next", 10, "int"), Column("missing", "Missing for status", 46),
+            Column("missing_next", "Missing for next", 60),
             Column("expires", "Certificate expires", 12, "date"), Column("at_risk", "At risk", 8)])
         ledger = Table(book, "Ledger", [
             Column("id", "Partner ID", 12), Column("date", "Date", 11, "date"),
@@ -371,7 +372,7 @@ class MonthWriter:
             else:
                 req_columns.append(Column(req.key, req.label, 12, "int" if req.kind == "count" else "bool"))
         req_columns += [Column(f"meets_{lv.rank}", f"Meets {lv.name}", 11, "bool") for lv in levels]
-        req_columns += [Column(f"missing_{lv.rank}", f"Missing for {lv.name}", 36, "wrap") for lv in levels]
+        req_columns += [Column(f"missing_{lv.rank}", f"Missing for {lv.name}", 50) for lv in levels]
         req_columns += [Column("status", "Status", 22), Column("meets_status", "Meets status", 10, "bool"),
                         Column("next", "Next status", 22), Column("meets_next", "Meets next", 10, "bool")]
         requirements = Table(book, "Requirements", req_columns)
