@@ -13,7 +13,7 @@ import click
 
 from . import __version__
 from .config import RulesError, load_rules
-from .engine import RunError, run_engine
+from .engine import RunError, run_engine, run_months
 from .inbox import InboxError, inbox_files, read_inbox
 from .workbook import write_month
 
@@ -80,7 +80,9 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
     try:
         with progress("Reading inbox   ", inbox_files(inbox), show) as bar:
             data = read_inbox(inbox, rules, through, progress=lambda files: bar)
-        result = run_engine(data, rules, through)
+        months = run_months(data, through)
+        with progress("Closing months  ", months, show) as bar:
+            result = run_engine(data, rules, through, progress=lambda items: bar)
     except InboxError as exc:
         raise click.UsageError(str(exc)) from None
     except RunError as exc:

@@ -480,6 +480,8 @@ def check_value(kind: str, name: str, value: object, rules: Rules) -> str | None
         return "is not a positive exchange rate"
     if name == "opening_points" and value > 10_000_000:
         return "is absurdly large"
+    if isinstance(value, date) and not date(1990, 1, 1) <= value <= date(2099, 12, 31):
+        return "is not a plausible date (before 1990 or after 2099)"
     return None
 
 
@@ -490,6 +492,7 @@ class SheetReader:
         self.rules = rules
         self.mapping = mapping
         self._parsers = {kind: field_parsers(kind, rules) for kind in FIELDS}
+        self.rejected_partners: dict[str, str] = {}  # partner_id -> where its row was rejected
 
     def header_fields(self, header: list[object]) -> dict[str, tuple[int, str]]:
         """canonical field -> (column index, header text as written)."""
@@ -579,6 +582,10 @@ class SheetReader:
             if errors:
                 problems.extend(errors)
                 report.rejected += 1
+                if kind == "partners" and "partner_id" in columns:
+                    pid = parse_text(row[columns["partner_id"][0]] if columns["partner_id"][0] < len(row) else "")
+                    if pid:
+                        self.rejected_partners.setdefault(pid, f"{sheet.file} [{sheet.name}] row {row_number}")
             else:
                 problems.extend(warnings)
                 records.append(record)
@@ -656,7 +663,7 @@ def next_month(month: date) -> date:
 
 
 def settle(records: dict[str, list[dict]], reports: dict, problems: list[Problem],
-           through: date | None) -> dict[str, list[dict]]:
+           through: date | None, rejected_partners: dict[str, str] | None = None) -> dict[str, list[dict]]:
     """Row decisions that need the whole inbox: rates, known partners, dates in the run."""
     rates = {(r["currency"], r["month"]): r["usd_rate"] for r in records["rates"]}
     sales = []
@@ -700,8 +707,9 @@ def settle(records: dict[str, list[dict]], reports: dict, problems: list[Problem
             if "partner_id" in record:
                 pid = record["partner_id"]
                 if pid not in joined:
-                    reject(record, "partner_id", pid, "unknown partner (not in any partners sheet)",
-                           reports, problems)
+                    why = (f"partner's own row was rejected ({rejected_partners[pid]})"
+                           if pid in (rejected_partners or {}) else "unknown partner (not in any partners sheet)")
+                    reject(record, "partner_id", pid, why, reports, problems)
                     continue
                 start = joined[pid]
                 if start is not None and month_of(day) < month_of(start):
@@ -772,7 +780,7 @@ def read_inbox(folder: Path, rules: Rules, through: date | None = None,
     reports = {(r.file, r.sheet): r for r in report_list}
     for kind in FIELDS:
         records[kind] = drop_duplicates(kind, records[kind], reports, problems)
-    settled = settle(records, reports, problems, through)
+    settled = settle(records, reports, problems, through, reader.rejected_partners)
     for kind, rows in settled.items():
         for record in rows:
             reports[(record["source_file"], record["source_sheet"])].accepted += 1
