@@ -140,7 +140,8 @@ class ChannelWorkbook:
             "money": add({"num_format": "#,##0.00"}),
             "pct": add({"num_format": "0%"}),
             "date": add({"num_format": "yyyy-mm-dd"}),
-            "bool": add({"align": "center"}),
+            # LibreOffice shows formula booleans as 1/0 unless told; Excel ignores this format.
+            "bool": add({"align": "center", "num_format": '"TRUE";"TRUE";"FALSE"'}),
             "wrap": add({"text_wrap": True, "valign": "top"}),
             "link": add({"font_color": "#0563C1", "underline": 1}),
             "title": add({"bold": True, "font_size": 16}),
