@@ -57,9 +57,12 @@ def main() -> None:
 @click.option("--through", callback=parse_month_option, metavar="YYYY-MM",
               help="Last month to run (extends or cuts the run). Default: the latest dated event.")
 @click.option("--strict", is_flag=True, help="Exit 1 if the inbox has any problem (the workbooks are still written).")
+@click.option("--verify", "check_formulas", is_flag=True,
+              help="Afterwards, recalculate each workbook in LibreOffice and report any formula cell "
+                   "whose value differs (see `tiersheet verify`).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, strict: bool,
-        quiet: bool) -> None:
+        check_formulas: bool, quiet: bool) -> None:
     """Apply the programme's rules to INBOX and write OUT/tiersheet-YYYY-MM.xlsx per month.
 
     Every sheet of every .xlsx, .xlsm, .xls, .ods and .csv file in INBOX is read; each sheet's
@@ -111,9 +114,61 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
         for path in written:
             click.echo(f"  wrote {path}")
         click.echo(f"Done in {time.monotonic() - started:.1f}s ({formulas} formula cells).")
+    if check_formulas and not verify_all(written, quiet):
+        raise click.ClickException("--verify: LibreOffice computes different values (listed above)")
     if strict and problems:
         for problem in problems[:20]:
             click.echo(f"  {problem}", err=True)
         if len(problems) > 20:
             click.echo(f"  ... and {len(problems) - 20} more", err=True)
         raise click.ClickException(f"--strict: the inbox has {len(problems)} problem(s)")
+
+
+def verify_all(paths: list[Path], quiet: bool, timeout: float = 300) -> bool:
+    """Verify each workbook, printing what differs; True when every formula agrees."""
+    from .verify import VerifyError, verify
+
+    agree = True
+    for path in paths:
+        try:
+            result = verify(path, timeout)
+        except VerifyError as exc:
+            raise click.ClickException(str(exc)) from None
+        if result.differences:
+            agree = False
+            click.echo(f"{path}: {len(result.differences)} of {result.formulas} formula cells differ "
+                       f"in LibreOffice ({result.seconds:.1f}s)")
+            for difference in result.differences[:50]:
+                click.echo(f"  {difference}")
+            if len(result.differences) > 50:
+                click.echo(f"  ... and {len(result.differences) - 50} more")
+        elif not quiet:
+            click.echo(f"{path}: all {result.formulas} formula cells agree with LibreOffice "
+                       f"({result.seconds:.1f}s)")
+    return agree
+
+
+@main.command()
+@click.argument("workbooks", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--timeout", default=300, show_default=True, type=click.FloatRange(min=1),
+              help="Seconds LibreOffice may take per workbook.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the cells that differ.")
+def verify(workbooks: tuple[Path, ...], timeout: float, quiet: bool) -> None:
+    """Recalculate WORKBOOKS in LibreOffice and report every formula cell that differs.
+
+    Each workbook is opened headless in a throw-away LibreOffice profile that recalculates on
+    load; every formula cell's cached value (what tiersheet computed) is compared with
+    LibreOffice's. Differences are listed as sheet, cell, formula, cached and recalculated value.
+
+    Exit status: 0 when all agree, 1 when any cell differs (or LibreOffice failed), 2 for usage
+    errors, including LibreOffice not being installed.
+    """
+    from .verify import VerifyError, find_soffice
+
+    try:
+        find_soffice()
+    except VerifyError as exc:
+        raise click.UsageError(str(exc)) from None
+    if not verify_all(list(workbooks), quiet, timeout):
+        sys.exit(1)

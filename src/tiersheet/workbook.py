@@ -106,6 +106,8 @@ class Table:
             style = styles[column.style] if column.style != "text" else None
             if isinstance(cached, date):
                 cached = serial(cached)
+            elif isinstance(cached, float) and cached.is_integer():
+                cached = int(cached)  # "3922", not "3922.0"
             self.sheet.write_formula(r, self.index[key], formula.replace("#", str(number)), style, cached)
         for key, (target, text) in (links or {}).items():
             if self.urls < MAX_URLS:

@@ -1,0 +1,150 @@
+"""Prove a workbook's formulas in an independent engine (O4, O7).
+
+LibreOffice recalculates each workbook headless, in a throw-away user profile of its own (so
+parallel runs never share one) that tells Calc to recalculate on load; then every formula cell's
+cached value (what tiersheet computed) is compared with the recalculated one.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+
+import openpyxl
+from openpyxl.utils import get_column_letter
+
+RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+INSTALL_HINT = ("LibreOffice is not installed (no 'soffice' or 'libreoffice' on PATH). Install it, e.g. "
+                "'sudo apt-get install -y libreoffice-calc' on Debian/Ubuntu, 'brew install --cask libreoffice' "
+                "on macOS, or set TIERSHEET_SOFFICE to the soffice program.")
+
+
+class VerifyError(Exception):
+    """Verification could not be done (no LibreOffice, a conversion failed or timed out)."""
+
+
+@dataclass(frozen=True)
+class Difference:
+    sheet: str
+    cell: str
+    formula: str
+    cached: object
+    recalculated: object
+
+    def __str__(self) -> str:
+        return (f"{self.sheet}!{self.cell}: {self.formula}  cached {self.cached!r}, "
+                f"LibreOffice {self.recalculated!r}")
+
+
+@dataclass(frozen=True)
+class Verification:
+    path: Path
+    formulas: int
+    differences: list[Difference]
+    seconds: float
+
+
+def find_soffice() -> str:
+    candidate = os.environ.get("TIERSHEET_SOFFICE") or shutil.which("soffice") or shutil.which("libreoffice")
+    if not candidate:
+        raise VerifyError(INSTALL_HINT)
+    return candidate
+
+
+def recalculate(path: Path, into: Path, timeout: float = 300) -> Path:
+    """Recalculate `path` in LibreOffice and save the result as xlsx in `into`."""
+    soffice = find_soffice()
+    with tempfile.TemporaryDirectory(prefix="tiersheet-lo-") as profile:
+        user = Path(profile) / "user"
+        user.mkdir()
+        (user / "registrymodifications.xcu").write_text(RECALC_PROFILE, encoding="utf-8")
+        command = [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
+                   "--norestore", "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(into),
+                   str(path)]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise VerifyError(f"{path}: LibreOffice did not finish within {timeout:.0f}s") from None
+    result = into / (path.stem + ".xlsx")
+    if done.returncode != 0 or not result.exists():
+        detail = (done.stderr or done.stdout).strip().splitlines()
+        raise VerifyError(f"{path}: LibreOffice could not recalculate it"
+                          + (f" ({detail[-1]})" if detail else ""))
+    return result
+
+
+def _comparable(value):
+    if isinstance(value, datetime):
+        return value.toordinal() + (value - datetime.combine(value.date(), time())).total_seconds() / 86400
+    if isinstance(value, date):
+        return float(value.toordinal())
+    if value == "":
+        return None
+    return value
+
+
+def same(cached, recalculated) -> bool:
+    a, b = _comparable(cached), _comparable(recalculated)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return (a is None and b is False) or (b is None and a is False) or (a == b and type(a) is type(b)) \
+            or (isinstance(a, (int, float)) and isinstance(b, (int, float)) and float(a) == float(b))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    return a == b
+
+
+def compare(original: Path, recalculated: Path) -> tuple[int, list[Difference]]:
+    """Formula cells of `original` whose cached value differs from `recalculated`'s value."""
+    formulas = openpyxl.load_workbook(original, read_only=True)
+    cached = openpyxl.load_workbook(original, read_only=True, data_only=True)
+    fresh = openpyxl.load_workbook(recalculated, read_only=True, data_only=True)
+    count, differences = 0, []
+    try:
+        for sheet in formulas.worksheets:
+            name = sheet.title
+            expected: dict[tuple[int, int], tuple[str, object]] = {}
+            for f_row, c_row in zip(sheet.iter_rows(), cached[name].iter_rows()):
+                for f_cell, c_cell in zip(f_row, c_row):
+                    if getattr(f_cell, "data_type", None) == "f":
+                        expected[(f_cell.row, f_cell.column)] = (str(f_cell.value), c_cell.value)
+            count += len(expected)
+            found: dict[tuple[int, int], object] = {}
+            for row in fresh[name].iter_rows():
+                for cell in row:
+                    key = (getattr(cell, "row", None), getattr(cell, "column", None))
+                    if key in expected:
+                        found[key] = cell.value
+            for (row, column), (formula, value) in sorted(expected.items()):
+                recalculated = found.get((row, column))
+                if not same(value, recalculated):
+                    differences.append(Difference(name, f"{get_column_letter(column)}{row}", formula,
+                                                  value, recalculated))
+    finally:
+        formulas.close()
+        cached.close()
+        fresh.close()
+    return count, differences
+
+
+def verify(path: Path, timeout: float = 300) -> Verification:
+    import time as clock
+    started = clock.monotonic()
+    path = Path(path)
+    if not path.is_file():
+        raise VerifyError(f"{path}: no such workbook")
+    with tempfile.TemporaryDirectory(prefix="tiersheet-verify-") as folder:
+        recalculated = recalculate(path, Path(folder), timeout)
+        count, differences = compare(path, recalculated)
+    return Verification(path, count, differences, clock.monotonic() - started)
