@@ -458,7 +458,7 @@ def generated_inboxes(draw):
             original = draw(st.sampled_from(goods))
             cells = list(original)
             if kind == "conflict":
-                cells[4] = cells[4] + draw(st.integers(1, 500))
+                cells[4] = round(cells[4] + draw(st.integers(1, 500)), 2)
             rows.append((where, kind, cells))
             continue
         cells = [f"INV-{i:03d}", draw(st.sampled_from(KNOWN)),

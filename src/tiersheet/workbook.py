@@ -102,14 +102,11 @@ class Table:
         for key, value in values.items():
             self.book.put(self.sheet, r, self.index[key], value, self.columns[self.index[key]].style)
         for key, (formula, cached) in (formulas or {}).items():
-            column = self.columns[self.index[key]]
-            style = styles[column.style] if column.style != "text" else None
-            if isinstance(cached, date):
-                cached = serial(cached)
-            elif isinstance(cached, float) and cached.is_integer():
-                cached = int(cached)  # "3922", not "3922.0"
-            self.sheet.write_formula(r, self.index[key], formula.replace("#", str(number)), style, cached)
+            index = self.index[key]
+            self.book.formula(self.sheet, r, index, formula.replace("#", str(number)),
+                              self.columns[index].style, cached)
         for key, (target, text) in (links or {}).items():
+            self.book.values += 1
             if self.urls < MAX_URLS:
                 self.sheet.write_url(r, self.index[key], f"internal:{target}", styles["link"], string=text)
                 self.urls += 1
@@ -134,6 +131,8 @@ class ChannelWorkbook:
         stamp = datetime(month.year, month.month, 1)
         self.xl.set_properties({"title": f"tiersheet {month:%Y-%m}", "author": "tiersheet",
                                 "created": stamp})
+        self.values = 0    # cells written, for the record and the benchmark's write floor
+        self.formulas = 0
         add = self.xl.add_format
         self.styles = {
             "header": add({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF",
@@ -158,6 +157,7 @@ class ChannelWorkbook:
         fmt = self.styles.get(style)
         if value is None or value == "" or (isinstance(value, float) and value != value):
             return
+        self.values += 1
         if isinstance(value, bool):
             sheet.write_boolean(row, col, value, fmt)
         elif isinstance(value, (int, float)):
@@ -166,6 +166,14 @@ class ChannelWorkbook:
             sheet.write_datetime(row, col, value, fmt or self.styles["date"])
         else:
             sheet.write_string(row, col, str(value), fmt)
+
+    def formula(self, sheet, row: int, col: int, formula: str, style: str, cached) -> None:
+        """Write a formula with its cached value (dates as serial numbers, whole floats as ints)."""
+        if isinstance(cached, date):
+            cached = serial(cached)
+        elif isinstance(cached, float) and cached.is_integer():
+            cached = int(cached)  # "3922", not "3922.0"
+        sheet.write_formula(row, col, formula, self.styles.get(style), cached)
 
     def close(self) -> None:
         self.xl.close()
@@ -290,15 +298,20 @@ def value(x):
 
 
 def write_month(path: Path, result: MonthResult, run: RunResult, inbox_name: str,
-                rules_source: str) -> int:
-    """Write one month's channel workbook atomically; returns the number of formula cells."""
+                rules_source: str, stats: dict | None = None) -> int:
+    """Write one month's channel workbook atomically; returns the number of formula cells
+    (and adds the value and formula cells written to `stats`, when given)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx.tmp", dir=path.parent)
     os.close(handle)
     try:
-        count = MonthWriter(Path(temp), result, run, inbox_name, rules_source).write()
+        writer = MonthWriter(Path(temp), result, run, inbox_name, rules_source)
+        count = writer.write()
         os.replace(temp, path)
+        if stats is not None:
+            stats["values"] = stats.get("values", 0) + writer.book.values
+            stats["formulas"] = stats.get("formulas", 0) + writer.book.formulas
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
@@ -314,7 +327,6 @@ class MonthWriter:
         self.inbox_name = inbox_name
         self.rules_source = rules_source
         self.book = ChannelWorkbook(path, result.month)
-        self.formulas = 0
 
     # Sheets are added in reading order; rows are written top to bottom (constant memory).
     def write(self) -> int:
@@ -436,10 +448,9 @@ class MonthWriter:
                       exceptions, reconciliation):
             table.finish()
         book.close()
-        return self.formulas
+        return book.formulas
 
     def formula(self, table: Table, values: dict, formulas: dict, links: dict | None = None) -> int:
-        self.formulas += len(formulas)
         return table.write(values, formulas, links)
 
     # -- Partners (O2): every derived column reads Month close, Requirements and the event sheets
@@ -797,29 +808,25 @@ class MonthWriter:
             sheet.write_string(r, 0, lv.name)
             opening = sum(1 for p in result.partners if p.opening_rank == lv.rank)
             closing = sum(1 for p in result.partners if p.rank == lv.rank)
-            sheet.write_formula(r, 1, f"=COUNTIF({col(partners, 'opening_status', last)},A{r + 1})", styles["int"], opening)
-            sheet.write_formula(r, 2, f"=COUNTIF({col(partners, 'status', last)},A{r + 1})", styles["int"], closing)
-            self.formulas += 2
+            book.formula(sheet, r, 1, f"=COUNTIF({col(partners, 'opening_status', last)},A{r + 1})", "int", opening)
+            book.formula(sheet, r, 2, f"=COUNTIF({col(partners, 'status', last)},A{r + 1})", "int", closing)
         last_level_row = r
         r += 1
         sheet.write_string(r, 0, "All partners", styles["label"])
-        sheet.write_formula(r, 1, f"=SUM(B{first_level_row + 1}:B{last_level_row + 1})", styles["int"], len(result.partners))
-        sheet.write_formula(r, 2, f"=SUM(C{first_level_row + 1}:C{last_level_row + 1})", styles["int"], len(result.partners))
-        self.formulas += 2
+        book.formula(sheet, r, 1, f"=SUM(B{first_level_row + 1}:B{last_level_row + 1})", "int", len(result.partners))
+        book.formula(sheet, r, 2, f"=SUM(C{first_level_row + 1}:C{last_level_row + 1})", "int", len(result.partners))
 
         r += 2
         sheet.write_string(r, 0, "Changes at month close", styles["section"])
         for change in ("Upgrade", "Downgrade", "Renewed", "Lapsed"):
             r += 1
             sheet.write_string(r, 0, change)
-            sheet.write_formula(r, 1, f"=COUNTIF({col(partners, 'change', last)},A{r + 1})", styles["int"],
+            book.formula(sheet, r, 1, f"=COUNTIF({col(partners, 'change', last)},A{r + 1})", styles["int"],
                                 sum(1 for p in result.partners if p.change == change))
-            self.formulas += 1
         r += 1
         sheet.write_string(r, 0, "At risk (R9)")
-        sheet.write_formula(r, 1, f'=COUNTIF({col(partners, "at_risk", last)},"yes")', styles["int"],
+        book.formula(sheet, r, 1, f'=COUNTIF({col(partners, "at_risk", last)},"yes")', styles["int"],
                             sum(1 for p in result.partners if not p.meets[p.rank]))
-        self.formulas += 1
 
         r += 2
         sheet.write_string(r, 0, "Points by source", styles["section"])
@@ -829,9 +836,8 @@ class MonthWriter:
                                  ("Activity points (R5)", "activity", "activity_points")):
             r += 1
             sheet.write_string(r, 0, label)
-            sheet.write_formula(r, 1, f"=SUM({col(partners, key, last)})", styles["int"],
+            book.formula(sheet, r, 1, f"=SUM({col(partners, key, last)})", styles["int"],
                                 float(sum(getattr(p, attr) for p in result.partners)))
-            self.formulas += 1
         last_points_row = r
 
         r += 2
@@ -845,8 +851,7 @@ class MonthWriter:
         for label, formula, cached in money:
             r += 1
             sheet.write_string(r, 0, label)
-            sheet.write_formula(r, 1, formula, styles["money"], cached)
-            self.formulas += 1
+            book.formula(sheet, r, 1, formula, "money", cached)
 
         r += 2
         sheet.write_string(r, 0, "Leads (R14) and input", styles["section"])
@@ -864,8 +869,7 @@ class MonthWriter:
                 ("Exact duplicates counted once", f'=COUNTIF({col(exceptions, "action", e_last)},"counted once")', counted_once)):
             r += 1
             sheet.write_string(r, 0, label)
-            sheet.write_formula(r, 1, formula, styles["int"], cached)
-            self.formulas += 1
+            book.formula(sheet, r, 1, formula, "int", cached)
 
         chart = book.xl.add_chart({"type": "column"})
         for column, name in ((1, "Opening"), (2, "Closing")):
