@@ -257,6 +257,17 @@ def test_r10_month_close_business_lapses(rules):
     assert (close["rank"], close["change"], close["points"]) == (1, "Lapsed", 100)
 
 
+def test_r10_lapse_is_reported_once_and_a_lapsed_certificate_renews_when_met(rules):
+    nothing = {1: False, 2: False, 3: False}
+    # Feb 2025: lapsed already at January's close; still failing: no new "Lapsed", same date
+    close = R.month_close(1, 100, nothing, D(2025, 1, 10), D(2025, 2, 1), rules, lapsed_before=True)
+    assert (close["change"], close["expires"], close["lapsed"]) == ("", D(2025, 1, 10), True)
+    # Mar 2025: the NDA is signed: renewed; 2025-01-10 + 12 months = 2026-01-10 is after the
+    # close, so the renewed certificate runs to 2026-01-10
+    close = R.month_close(1, 100, ALL, D(2025, 1, 10), D(2025, 3, 1), rules, lapsed_before=True)
+    assert (close["change"], close["expires"], close["lapsed"]) == ("Renewed", D(2026, 1, 10), False)
+
+
 def test_r10_month_close_no_upgrade_in_a_downgrade_month(rules):
     # artificial rules state: Certified fails Certified at expiry but "meets" Gold with 5000
     # points: the downgrade wins, no upgrade is evaluated.

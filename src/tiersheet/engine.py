@@ -32,6 +32,7 @@ class PartnerMonth:
     certificate_on_file: date
     certificate_note: str
     intranet_used_before: bool
+    lapsed_before: bool = False
     quarter_label: str = ""
     quarter_prior_sales: float = 0.0
     quarter_includes_month: bool = False
@@ -50,6 +51,7 @@ class PartnerMonth:
     certificate_expires: date | None = None
     expiring: bool = False
     downgrade: bool = False
+    lapsed: bool = False
 
 
 @dataclass
@@ -135,6 +137,7 @@ class Programme:
         self.points: dict[str, float] = {}
         self.certificate: dict[str, date] = {}
         self.intranet_used: dict[str, bool] = {}
+        self.lapsed: dict[str, bool] = {}
         self.history: dict[str, dict[date, tuple[int, float]]] = defaultdict(dict)
         self.nfr: dict[str, list[NfrRow]] = defaultdict(list)
         self.rotation: dict[str, str] = {}
@@ -190,7 +193,7 @@ class Programme:
                 partner_id=pid, name=snap["partner_name"], email=snap["email"] or "",
                 snapshot=snap, opening_rank=self.rank[pid], opening_points=self.points[pid],
                 opening_note=opening_note, certificate_on_file=self.certificate[pid],
-                certificate_note=cert_note,
+                certificate_note=cert_note, lapsed_before=self.lapsed.get(pid, False),
                 intranet_used_before=self.intranet_used[pid] or bool(snap["prior_intranet_sale"]))
 
         status_name = {pid: rules.levels[row.opening_rank - 1].name for pid, row in rows.items()}
@@ -219,16 +222,17 @@ class Programme:
                                                         row.commitment_detail, rules)
                 row.meets[level.rank] = not row.missing[level.rank]
             close = R.month_close(row.opening_rank, row.points_before, row.meets,
-                                  row.certificate_on_file, month, rules)
+                                  row.certificate_on_file, month, rules, row.lapsed_before)
             row.rank, row.change, row.closing_points = close["rank"], close["change"], close["points"]
             row.certificate_expires, row.expiring = close["expires"], close["expiring"]
-            row.downgrade = close["downgrade"]
+            row.downgrade, row.lapsed = close["downgrade"], close["lapsed"]
 
         nfr = self._grant_nfr(month, rows, sales)
         for pid, row in rows.items():  # carry the closing state into the next month
             self.rank[pid] = row.rank
             self.points[pid] = row.closing_points
             self.certificate[pid] = row.certificate_expires
+            self.lapsed[pid] = row.lapsed
         for pid in sales.loc[sales["first_sale"], "partner_id"]:
             self.intranet_used[pid] = True
         self.previous = month

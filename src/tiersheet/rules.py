@@ -102,8 +102,12 @@ def downgrade_rank(opening_rank: int, meets: dict[int, bool]) -> int:
 
 
 def month_close(opening_rank: int, points_before: float, meets: dict[int, bool],
-                certificate_expires: date, month: date, rules: Rules) -> dict:
-    """R8 and R10 at one partner's month close: closing level, change, points, certificate."""
+                certificate_expires: date, month: date, rules: Rules,
+                lapsed_before: bool = False) -> dict:
+    """R8 and R10 at one partner's month close: closing level, change, points, certificate.
+
+    A lapsed certificate stays expired until the partner meets its level again (then it is
+    renewed); "Lapsed" is reported in the month it lapses, not again every month after."""
     end = month_end(month)
     expiring = certificate_expires <= end
     meets_opening = meets[opening_rank]
@@ -116,7 +120,7 @@ def month_close(opening_rank: int, points_before: float, meets: dict[int, bool],
     elif rank > opening_rank:
         change = "Upgrade"
     elif expiring:
-        change = "Renewed" if meets_opening else "Lapsed"
+        change = "Renewed" if meets_opening else ("" if lapsed_before else "Lapsed")
     else:
         change = ""
     points = rules.levels[rank - 1].threshold if downgrade else points_before
@@ -128,7 +132,8 @@ def month_close(opening_rank: int, points_before: float, meets: dict[int, bool],
     else:
         expires = certificate_expires
     return {"rank": rank, "change": change, "points": points, "expires": expires,
-            "expiring": expiring, "downgrade": downgrade, "meets_opening": meets_opening}
+            "expiring": expiring, "downgrade": downgrade, "meets_opening": meets_opening,
+            "lapsed": expiring and not meets_opening and not downgrade and rank == opening_rank}
 
 
 # R11 Margin at the status of the sale's date.

@@ -396,6 +396,7 @@ class MonthWriter:
             Column("opening_level", "Opening level", 9, "int"), Column("points_before", "Points before close", 11, "int"),
             *[Column(f"meets_{lv.rank}", f"Meets {lv.name}", 11, "bool") for lv in levels],
             Column("cert", "Certificate on file expires", 12, "date"), Column("cert_note", "Certificate on file", 30),
+            Column("lapsed_before", "Lapsed at an earlier close", 10, "bool"),
             Column("expiring", "Expires by month end", 10, "bool"), Column("meets_opening", "Meets opening level", 10, "bool"),
             Column("downgrade", "Downgrade", 10, "bool"), Column("down_to", "Downgrade to level", 10, "int"),
             Column("up_to", "Upgrade to level", 10, "int"), Column("closing_level", "Closing level", 9, "int"),
@@ -465,7 +466,7 @@ class MonthWriter:
         closing_f = t(f"=IF({mc['downgrade']},INDEX(THRESHOLDS,{level}),{mc['points_before']})")
         status_f = f"=INDEX(LEVEL_NAMES,{level})"
         change_f = (f'=IF({mc["downgrade"]},"Downgrade",IF({level}>{mc["opening_level"]},"Upgrade",'
-                    f'IF({mc["expiring"]},IF({mc["meets_opening"]},"Renewed","Lapsed"),"")))')
+                    f'IF({mc["expiring"]},IF({mc["meets_opening"]},"Renewed",IF({mc["lapsed_before"]},"","Lapsed")),"")))')
         margin_f = f"=INDEX(MARGINS,{level})"
         next_f = f'=IF({level}<ROWS(LEVEL_NAMES),INDEX(LEVEL_NAMES,{level}+1),"")'
         to_next_f = t(f'=IF({level}<ROWS(LEVEL_NAMES),MAX(0,INDEX(THRESHOLDS,{level}+1)-{{closing}}),"")')
@@ -595,7 +596,7 @@ class MonthWriter:
             why = ("snapshot says prior Intranet sale" if p.snapshot["prior_intranet_sale"] else
                    "given in an earlier month" if p.intranet_used_before else "")
             self.formula(close, {"id": p.partner_id, "cert": p.certificate_on_file,
-                                 "cert_note": p.certificate_note,
+                                 "cert_note": p.certificate_note, "lapsed_before": p.lapsed_before,
                                  "intranet_used": p.intranet_used_before, "intranet_note": why},
                          {key: (formula, cached[key]) for key, formula in fs.items()})
 
