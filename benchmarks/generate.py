@@ -332,7 +332,10 @@ def write_sales(path, rng, n, partners):
     price = np.array([e[2] for e in EDITIONS], dtype=float)[ed]
     qty = rng.lognormal(0.0, 0.75, size=m)
     amount = price * qty * np.where(renewal, 0.35, 1.0) * rng.uniform(0.85, 1.0, size=m)
-    amount = np.clip(amount, 50, 20000)
+    # Out-of-range amounts are redrawn inside the range (no pile-up at the bounds).
+    high, low = amount > 20000, amount < 50
+    amount[high] = rng.uniform(8000, 20000, size=int(high.sum()))
+    amount[low] = rng.uniform(50, 150, size=int(low.sum()))
     cents = rng.random(m) < 0.25
     amount = np.where(cents, np.round(amount, 2), np.round(amount))
     credit = rng.random(m) < 0.02
@@ -360,6 +363,7 @@ def write_sales(path, rng, n, partners):
     amt = amount[src].copy()
     k = int(is_conf.sum())
     changed = np.round(amt[is_conf] * rng.uniform(0.5, 1.5, size=k))  # a corrected amount
+    changed = np.clip(changed, -20000, 20000)
     amt[is_conf] = np.where(changed == amt[is_conf], changed + 10, changed)
     amounts = amt.tolist()
 

@@ -52,6 +52,16 @@ def test_o1_samples_run_writes_one_workbook_per_month(sample_run):
     assert "8 problem(s)" in result.output
 
 
+def test_o8_summary_counts_the_formula_cells_written(sample_run):
+    out, result = sample_run
+    import re
+    stated = int(re.search(r"\((\d+) formula cells\)", result.output).group(1))
+    counted = sum(1 for path in out.iterdir()
+                  for sheet in openpyxl.load_workbook(path).worksheets
+                  for row in sheet.iter_rows() for cell in row if cell.data_type == "f")
+    assert stated == counted > 2000
+
+
 def test_o8_summary_counts_upgrades_and_downgrades(sample_run):
     _, result = sample_run
     # samples/README.md: P003 (Jan), P006 (Feb) and P013 (Mar) upgrade; P002 downgrades in Feb.

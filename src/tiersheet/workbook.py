@@ -174,6 +174,7 @@ class ChannelWorkbook:
         elif isinstance(cached, float) and cached.is_integer():
             cached = int(cached)  # "3922", not "3922.0"
         sheet.write_formula(row, col, formula, self.styles.get(style), cached)
+        self.formulas += 1
 
     def close(self) -> None:
         self.xl.close()
