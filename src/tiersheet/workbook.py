@@ -16,16 +16,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Sequence
 
-import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name
-
 from .config import Rules
 from .engine import MonthResult, PartnerMonth, RunResult
 from .inbox import SheetReport
 from .problems import DUPLICATE, Problem
-
-EXCEL_EPOCH = date(1899, 12, 30)
-MAX_URLS = 65_000  # Excel keeps at most 65,530 hyperlinks per sheet
+from .xlsx import Book, Column, Table, text_literal
 
 PARTNERS_HEADERS = ["Partner ID", "Partner", "Opening status", "Opening points", "Sales points",
                     "Bonus points", "Activity points", "Closing points", "Status", "Change",
@@ -36,148 +31,9 @@ RECONCILIATION_HEADERS = ["File", "Sheet", "Kind", "Rows read", "Accepted", "Rej
                           "Duplicates", "Balanced"]
 
 
-def serial(day: date) -> int:
-    return (day - EXCEL_EPOCH).days
-
-
-def quote_sheet(name: str) -> str:
-    return f"'{name}'" if re.search(r"[^A-Za-z0-9_]", name) else name
-
-
-def text_literal(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
 def name_for(*parts: str) -> str:
     """A defined name such as THRESHOLD_GOLD from rules keys."""
     return "_".join(re.sub(r"[^A-Za-z0-9]+", "_", p).strip("_").upper() for p in parts)
-
-
-@dataclass
-class Column:
-    key: str
-    header: str
-    width: float
-    style: str = "text"  # text, int, money, pct, date, bool, wrap
-
-
-class Table:
-    """A sheet holding one table: header in row 1, frozen, filtered, columns by key."""
-
-    def __init__(self, book: "ChannelWorkbook", name: str, columns: Sequence[Column]):
-        self.book = book
-        self.name = name
-        self.ref = quote_sheet(name)
-        self.columns = list(columns)
-        self.index = {c.key: i for i, c in enumerate(self.columns)}
-        self.letter = {c.key: xl_col_to_name(i) for i, c in enumerate(self.columns)}
-        self.sheet = book.xl.add_worksheet(name)
-        self.row = 1  # next 0-based row to write
-        self.urls = 0
-        for i, column in enumerate(self.columns):
-            self.sheet.set_column(i, i, column.width, book.styles[column.style] if column.style != "text" else None)
-            self.sheet.write_string(0, i, column.header, book.styles["header"])
-        self.sheet.set_row(0, 32)
-        self.sheet.freeze_panes(1, 0)
-        self.sheet.set_landscape()
-        self.sheet.fit_to_pages(1, 0)  # printed or exported: one page wide, header on every page
-        self.sheet.repeat_rows(0)
-
-    def cell(self, key: str, row: int) -> str:
-        """A1 reference to `key` on 1-based spreadsheet row `row`, from another sheet."""
-        return f"{self.ref}!${self.letter[key]}${row}"
-
-    def span(self, key: str, first: int, last: int) -> str:
-        return f"{self.ref}!${self.letter[key]}${first}:${self.letter[key]}${last}"
-
-    def template(self, text: str) -> str:
-        """Expand {key} to this sheet's column letter followed by the row marker #."""
-        return re.sub(r"\{(\w+)\}", lambda m: self.letter[m.group(1)] + "#", text)
-
-    def write(self, values: dict, formulas: dict | None = None, links: dict | None = None) -> int:
-        """Write one row; returns its 1-based spreadsheet row number."""
-        r = self.row
-        number = r + 1
-        styles = self.book.styles
-        for key, value in values.items():
-            self.book.put(self.sheet, r, self.index[key], value, self.columns[self.index[key]].style)
-        for key, (formula, cached) in (formulas or {}).items():
-            index = self.index[key]
-            self.book.formula(self.sheet, r, index, formula.replace("#", str(number)),
-                              self.columns[index].style, cached)
-        for key, (target, text) in (links or {}).items():
-            self.book.values += 1
-            if self.urls < MAX_URLS:
-                self.sheet.write_url(r, self.index[key], f"internal:{target}", styles["link"], string=text)
-                self.urls += 1
-            else:
-                self.sheet.write_string(r, self.index[key], text)
-        self.row += 1
-        return number
-
-    def finish(self) -> None:
-        if self.row > 1:
-            self.sheet.autofilter(0, 0, self.row - 1, len(self.columns) - 1)
-
-
-class ChannelWorkbook:
-    """Owns the xlsxwriter workbook, its styles and the Rules sheet's defined names."""
-
-    def __init__(self, path: Path, month: date):
-        self.xl = xlsxwriter.Workbook(str(path), {
-            "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-            "strings_to_numbers": False, "default_date_format": "yyyy-mm-dd"})
-        # O1: fixed document dates make two runs over the same inbox byte-identical.
-        stamp = datetime(month.year, month.month, 1)
-        self.xl.set_properties({"title": f"tiersheet {month:%Y-%m}", "author": "tiersheet",
-                                "created": stamp})
-        self.values = 0    # cells written, for the record and the benchmark's write floor
-        self.formulas = 0
-        add = self.xl.add_format
-        self.styles = {
-            "header": add({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF",
-                           "text_wrap": True, "valign": "top", "border": 1}),
-            "int": add({"num_format": "#,##0"}),
-            "money": add({"num_format": "#,##0.00"}),
-            "pct": add({"num_format": "0%"}),
-            "date": add({"num_format": "yyyy-mm-dd"}),
-            # LibreOffice shows formula booleans as 1/0 unless told; Excel ignores this format.
-            "bool": add({"align": "center", "num_format": '"TRUE";"TRUE";"FALSE"'}),
-            "wrap": add({"text_wrap": True, "valign": "top"}),
-            "link": add({"font_color": "#0563C1", "underline": 1}),
-            "title": add({"bold": True, "font_size": 16}),
-            "section": add({"bold": True, "font_size": 12, "font_color": "#1F4E78"}),
-            "label": add({"bold": True}),
-            "note": add({"italic": True, "font_color": "#595959"}),
-            "text": None,
-        }
-
-    def put(self, sheet, row: int, col: int, value, style: str = "text") -> None:
-        """Write an input value by its type; text is always text, never a formula (I8)."""
-        fmt = self.styles.get(style)
-        if value is None or value == "" or (isinstance(value, float) and value != value):
-            return
-        self.values += 1
-        if isinstance(value, bool):
-            sheet.write_boolean(row, col, value, fmt)
-        elif isinstance(value, (int, float)):
-            sheet.write_number(row, col, value, fmt)
-        elif isinstance(value, (date, datetime)):
-            sheet.write_datetime(row, col, value, fmt or self.styles["date"])
-        else:
-            sheet.write_string(row, col, str(value), fmt)
-
-    def formula(self, sheet, row: int, col: int, formula: str, style: str, cached) -> None:
-        """Write a formula with its cached value (dates as serial numbers, whole floats as ints)."""
-        if isinstance(cached, date):
-            cached = serial(cached)
-        elif isinstance(cached, float) and cached.is_integer():
-            cached = int(cached)  # "3922", not "3922.0"
-        sheet.write_formula(row, col, formula, self.styles.get(style), cached)
-        self.formulas += 1
-
-    def close(self) -> None:
-        self.xl.close()
 
 
 # --- the Rules sheet ---------------------------------------------------------------------------
@@ -228,7 +84,7 @@ def rules_rows(rules: Rules, month: date, end: date) -> list[tuple[str, str, obj
     return rows
 
 
-def write_rules(book: ChannelWorkbook, rules: Rules, month: date, end: date, source: str) -> dict[str, str]:
+def write_rules(book: Book, rules: Rules, month: date, end: date, source: str) -> dict[str, str]:
     """Write the Rules sheet and define a name for each parameter; returns name -> cell."""
     sheet = book.xl.add_worksheet("Rules")
     for i, (header, width) in enumerate((("Rule", 7), ("Name", 34), ("Value", 34), ("Meaning", 70))):
@@ -327,7 +183,8 @@ class MonthWriter:
         self.rules = run.rules
         self.inbox_name = inbox_name
         self.rules_source = rules_source
-        self.book = ChannelWorkbook(path, result.month)
+        self.book = Book(path, datetime(result.month.year, result.month.month, 1),
+                         f"tiersheet {result.month:%Y-%m}")
 
     # Sheets are added in reading order; rows are written top to bottom (constant memory).
     def write(self) -> int:

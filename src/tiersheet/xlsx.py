@@ -1,0 +1,239 @@
+"""Writing tables into xlsx fast, with xlsxwriter in constant-memory mode.
+
+xlsxwriter's public write methods spend most of their time on checks we do not need (for
+formulas, ~30 regular expressions per cell looking for Excel 365 functions we never use; our
+formulas arrive prepared, with `_xlfn.` where needed). At a million rows that decides the run
+time (SPEC O9), so rows are stored straight into the worksheet's cell table, in the same cell
+records the public methods make; `tests/test_xlsx.py` checks the files come out byte-identical.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Sequence
+
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import (CellBooleanTuple, CellDatetimeTuple, CellFormulaTuple,
+                                  CellNumberTuple, CellStringTuple)
+
+EXCEL_EPOCH = date(1899, 12, 30)
+EXCEL_EPOCH_ORDINAL = EXCEL_EPOCH.toordinal()
+MAX_URLS = 65_000    # Excel keeps at most 65,530 hyperlinks per sheet
+MAX_TEXT = 32_767    # characters in a cell
+
+
+def serial(day: date) -> int | float:
+    """Excel's serial number of a date (or date and time)."""
+    if isinstance(day, datetime):
+        return (day - datetime(1899, 12, 30)).total_seconds() / 86400
+    return day.toordinal() - EXCEL_EPOCH_ORDINAL
+
+
+def quote_sheet(name: str) -> str:
+    return f"'{name}'" if re.search(r"[^A-Za-z0-9_]", name) else name
+
+
+def text_literal(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def cached_value(value):
+    """A formula's cached result as xlsx stores it: dates as serials, whole floats as ints."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, date):
+        return serial(value)
+    return value
+
+
+def value_cell(value, fmt, date_fmt):
+    """The cell record for an input value, or None for nothing (blank, None, NaN). Text is
+    always text, never a formula (I8)."""
+    if value is None:
+        return None
+    kind = type(value)
+    if kind is str:
+        if not value:
+            return None
+        return CellStringTuple(value if len(value) <= MAX_TEXT else value[:MAX_TEXT], fmt)
+    if kind is bool:
+        return CellBooleanTuple(1 if value else 0, fmt)
+    if kind is float:
+        if math.isnan(value) or math.isinf(value):
+            return None
+        return CellNumberTuple(value, fmt)
+    if kind is int:
+        return CellNumberTuple(value, fmt)
+    if isinstance(value, date):
+        return CellDatetimeTuple(serial(value), fmt or date_fmt)
+    if isinstance(value, (int, float)):  # numpy scalars
+        return value_cell(float(value) if isinstance(value, float) else int(value), fmt, date_fmt)
+    return value_cell(str(value), fmt, date_fmt)
+
+
+@dataclass
+class Column:
+    key: str
+    header: str
+    width: float
+    style: str = "text"  # text, int, money, pct, date, bool
+
+
+class Book:
+    """An xlsxwriter workbook with our styles, counting the cells it writes."""
+
+    def __init__(self, path: Path, created: datetime, title: str):
+        self.xl = xlsxwriter.Workbook(str(path), {
+            "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+            "strings_to_numbers": False, "default_date_format": "yyyy-mm-dd"})
+        # O1: a fixed creation date makes two runs over the same inbox byte-identical.
+        self.xl.set_properties({"title": title, "author": "tiersheet", "created": created})
+        self.values = 0
+        self.formulas = 0
+        add = self.xl.add_format
+        self.styles = {
+            "header": add({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF",
+                           "text_wrap": True, "valign": "top", "border": 1}),
+            "int": add({"num_format": "#,##0"}),
+            "money": add({"num_format": "#,##0.00"}),
+            "pct": add({"num_format": "0%"}),
+            "date": add({"num_format": "yyyy-mm-dd"}),
+            # LibreOffice shows formula booleans as 1/0 unless told; Excel ignores this format.
+            "bool": add({"align": "center", "num_format": '"TRUE";"TRUE";"FALSE"'}),
+            "wrap": add({"text_wrap": True, "valign": "top"}),
+            "link": add({"font_color": "#0563C1", "underline": 1}),
+            "title": add({"bold": True, "font_size": 16}),
+            "section": add({"bold": True, "font_size": 12, "font_color": "#1F4E78"}),
+            "label": add({"bold": True}),
+            "note": add({"italic": True, "font_color": "#595959"}),
+            "text": None,
+        }
+
+    def put(self, sheet, row: int, col: int, value, style: str = "text") -> None:
+        """Write one input value by its type (text stays text)."""
+        cell = value_cell(value, self.styles.get(style), self.styles["date"])
+        if cell is not None:
+            store(sheet, row, [(col, cell)])
+            self.values += 1
+
+    def formula(self, sheet, row: int, col: int, formula: str, style: str, cached) -> None:
+        """One formula (leading '=') with its cached value."""
+        store(sheet, row, [(col, CellFormulaTuple(formula[1:], self.styles.get(style), cached_value(cached)))])
+        self.formulas += 1
+
+    def close(self) -> None:
+        self.xl.close()
+
+
+def store(sheet, row: int, cells: list[tuple[int, tuple]]) -> None:
+    """Put a row's cell records (columns ascending) into a constant-memory worksheet."""
+    if row > sheet.previous_row:
+        sheet._write_single_row(row)
+    sheet._check_dimensions(row, cells[0][0])
+    if len(cells) > 1:
+        sheet._check_dimensions(row, cells[-1][0])
+    table_row = sheet.table[row]
+    for col, cell in cells:
+        table_row[col] = cell
+
+
+class Table:
+    """A sheet holding one table: header in row 1, frozen, filtered, formatted by column."""
+
+    def __init__(self, book: Book, name: str, columns: Sequence[Column]):
+        self.book = book
+        self.name = name
+        self.ref = quote_sheet(name)
+        self.columns = list(columns)
+        self.index = {c.key: i for i, c in enumerate(self.columns)}
+        self.letter = {c.key: xl_col_to_name(i) for i, c in enumerate(self.columns)}
+        self.formats = {c.key: book.styles[c.style] for c in self.columns}
+        self.sheet = book.xl.add_worksheet(name)
+        self.row = 1  # next 0-based row to write
+        self.urls = 0
+        for i, column in enumerate(self.columns):
+            self.sheet.set_column(i, i, column.width, self.formats[column.key])
+            self.sheet.write_string(0, i, column.header, book.styles["header"])
+        self.sheet.set_row(0, 32)
+        self.sheet.freeze_panes(1, 0)
+        self.sheet.set_landscape()
+        self.sheet.fit_to_pages(1, 0)  # printed or exported: one page wide, header on every page
+        self.sheet.repeat_rows(0)
+
+    def cell(self, key: str, row: int) -> str:
+        """Absolute reference to `key` on 1-based spreadsheet row `row`, from another sheet."""
+        return f"{self.ref}!${self.letter[key]}${row}"
+
+    def span(self, key: str, first: int, last: int) -> str:
+        return f"{self.ref}!${self.letter[key]}${first}:${self.letter[key]}${last}"
+
+    def template(self, text: str) -> str:
+        """Expand {key} to this sheet's column letter followed by the row marker #."""
+        return re.sub(r"\{(\w+)\}", lambda m: self.letter[m.group(1)] + "#", text)
+
+    def write(self, values: dict, formulas: dict | None = None, links: dict | None = None) -> int:
+        """Write one row: values by key, formulas as key -> (formula with # for this row,
+        cached value), links as key -> (target cell, text). Returns the spreadsheet row."""
+        return self.write_many(1, {k: [v] for k, v in values.items()},
+                               {k: (f, [c]) for k, (f, c) in (formulas or {}).items()},
+                               {k: ([t], [x]) for k, (t, x) in (links or {}).items()})
+
+    def write_many(self, count: int, values: dict[str, list], formulas: dict | None = None,
+                   links: dict | None = None) -> int:
+        """Write `count` rows from columns. A formula column is (template, cached values), the
+        template's # standing for the row, or (list of formulas, cached values). Links are
+        (list of target cells such as "Sales!A5", list of texts). Returns the last row."""
+        styles = self.book.styles
+        date_fmt = styles["date"]
+        specs = []
+        for key, column in values.items():
+            fmt = self.formats[key]
+            specs.append((self.index[key], 0, [value_cell(v, fmt, date_fmt) for v in column], None, None))
+            self.book.values += sum(1 for cell in specs[-1][2] if cell is not None)
+        for key, (formula, cached) in (formulas or {}).items():
+            fmt = self.formats[key]
+            cached = [cached_value(c) for c in cached]
+            if isinstance(formula, str):
+                specs.append((self.index[key], 1, cached, formula[1:], fmt))
+            else:
+                specs.append((self.index[key], 2, cached, [f[1:] for f in formula], fmt))
+            self.book.formulas += count
+        specs.sort(key=lambda spec: spec[0])
+        link_specs = [(self.index[key], targets, texts) for key, (targets, texts) in (links or {}).items()]
+        sheet = self.sheet
+        link_fmt = styles["link"]
+        for i in range(count):
+            r = self.row
+            number = str(r + 1)
+            cells = []
+            for col, kind, data, formula, fmt in specs:
+                if kind == 0:
+                    cell = data[i]
+                    if cell is not None:
+                        cells.append((col, cell))
+                elif kind == 1:
+                    cells.append((col, CellFormulaTuple(formula.replace("#", number), fmt, data[i])))
+                else:
+                    cells.append((col, CellFormulaTuple(formula[i], fmt, data[i])))
+            if cells:
+                store(sheet, r, cells)
+            for col, targets, texts in link_specs:
+                if texts[i] in (None, ""):
+                    continue
+                self.book.values += 1
+                if self.urls < MAX_URLS:
+                    sheet.write_url(r, col, f"internal:{targets[i]}", link_fmt, string=str(texts[i]))
+                    self.urls += 1
+                else:
+                    sheet.write_string(r, col, str(texts[i]))
+            self.row += 1
+        return self.row
+
+    def finish(self) -> None:
+        if self.row > 1:
+            self.sheet.autofilter(0, 0, self.row - 1, len(self.columns) - 1)

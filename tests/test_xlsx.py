@@ -1,0 +1,60 @@
+"""The fast cell store writes exactly what xlsxwriter's public methods write (O9 without losing O4)."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date, datetime
+
+from tiersheet.xlsx import Book, Column, Table
+
+ROWS = [
+    ["INV-1", 330.0, date(2025, 1, 5), True, "=starts like a formula", 12],
+    ["INV-2", -75.5, date(2025, 2, 28), False, "", 0],
+    ["", float("nan"), None, True, "+49 30 1234", 7],
+]
+FORMULAS = ["=TRUNC(B#/10)", '=IF(D#,"yes","")', "=_xlfn.TEXTJOIN(\"; \",TRUE,A#,E#)"]
+CACHED = [[33.0, "yes", "INV-1; =starts like a formula"], [-7.0, "", "INV-2"], [0.0, "yes", "+49 30 1234"]]
+
+
+def sheet_xml(path) -> bytes:
+    with zipfile.ZipFile(path) as archive:
+        return archive.read("xl/worksheets/sheet1.xml")
+
+
+def test_fast_store_matches_public_api(tmp_path):
+    columns = [Column("a", "A", 10), Column("b", "B", 10, "money"), Column("c", "C", 10, "date"),
+               Column("d", "D", 8, "bool"), Column("e", "E", 20), Column("f", "F", 8, "int"),
+               Column("g", "G", 8, "int"), Column("h", "H", 8), Column("i", "I", 30)]
+    fast = Book(tmp_path / "fast.xlsx", datetime(2025, 1, 1), "t")
+    table = Table(fast, "T", columns)
+    keys = "abcdef"
+    table.write_many(len(ROWS), {k: [row[i] for row in ROWS] for i, k in enumerate(keys)},
+                     {k: (FORMULAS[i], [c[i] for c in CACHED]) for i, k in enumerate("ghi")})
+    table.finish()
+    fast.close()
+
+    slow = Book(tmp_path / "slow.xlsx", datetime(2025, 1, 1), "t")
+    reference = Table(slow, "T", columns)  # same header, widths and page setup
+    sheet, styles = reference.sheet, slow.styles
+    for r, row in enumerate(ROWS, start=1):
+        for c, value in enumerate(row):
+            fmt = styles[columns[c].style]
+            if value is None or value == "" or (isinstance(value, float) and value != value):
+                continue
+            if isinstance(value, bool):
+                sheet.write_boolean(r, c, value, fmt)
+            elif isinstance(value, (int, float)):
+                sheet.write_number(r, c, value, fmt)
+            elif isinstance(value, date):
+                sheet.write_datetime(r, c, value, fmt)
+            else:
+                sheet.write_string(r, c, value, fmt)
+        for i, formula in enumerate(FORMULAS):
+            cached = CACHED[r - 1][i]
+            cached = int(cached) if isinstance(cached, float) and cached.is_integer() else cached
+            sheet.write_formula(r, 6 + i, formula.replace("#", str(r + 1)), styles[columns[6 + i].style], cached)
+    reference.row = 1 + len(ROWS)
+    reference.finish()
+    slow.close()
+    assert sheet_xml(tmp_path / "fast.xlsx") == sheet_xml(tmp_path / "slow.xlsx")
+    assert fast.formulas == 9 and fast.values == 6 + 5 + 3  # blanks, "" and NaN write nothing
