@@ -149,6 +149,8 @@ STATUS_SPELLINGS = {
 YES_NO = [("Yes", "No", 0.30), ("yes", "no", 0.15), ("Y", "N", 0.15), ("y", "n", 0.05),
           (True, False, 0.10), (1, 0, 0.10), ("x", None, 0.05), ("TRUE", "FALSE", 0.05),
           ("+", None, 0.05)]
+CAPABILITY = {"business": [0.65, 0.25, 0.10], "certified": [0.15, 0.60, 0.25],
+              "gold": [0.05, 0.12, 0.83]}
 NFR_BY_LEVEL = {"business": ["", "InfoPace"], "certified": ["InfoPace, TeamPace", "TeamPace"],
                 "gold": ["InfoPace, TeamPace, BizPace", "TeamPace, BizPace"]}
 
@@ -254,23 +256,27 @@ def make_partners(rng, n):
         def yn(p_yes):
             return yes if rng.random() < p_yes else no
 
-        # Requirements are mostly consistent with the level, with some gaps (R6, R9).
-        good = {"business": 0.15, "certified": 0.75, "gold": 0.85}[lvl]
-        lo_eng = {"business": 0, "certified": 1, "gold": 2}[lvl]
-        eng = int(min(3, max(0, lo_eng + rng.choice([-1, 0, 0, 0, 1]) - (rng.random() > good))))
-        spec = int(min(3, max(0, lo_eng + rng.choice([-1, 0, 0, 1]) - (rng.random() > good))))
+        # Requirements (R6): each partner is equipped for some level ("capability"), mostly its
+        # own; some Business partners already meet Certified or Gold requirements (upgrades,
+        # R8), some Certified/Gold partners fall short (at risk R9, downgrade at expiry R10).
+        cap = rng.choice(3, p=CAPABILITY[lvl])
+        eng = int(min(3, cap + rng.choice([0, 0, 0, 1]))) if cap else int(rng.choice([0, 0, 1]))
+        spec = int(min(3, cap + rng.choice([0, 0, 0, 1]))) if cap else int(rng.choice([0, 1]))
+        web = [cap >= 1 or rng.random() < 0.5 for _ in range(3)]  # support, logo, descriptions
+        if cap == 0 and all(web) and eng >= 1 and spec >= 1:
+            web[rng.integers(3)] = False  # capability "business" must miss something
         points = int({"business": rng.integers(0, 500), "certified": rng.integers(500, 2000),
                       "gold": rng.integers(2000, 6001)}[lvl])
         commit = None
-        if lvl == "gold" or (lvl == "certified" and rng.random() < 0.2):
+        if cap == 2 or rng.random() < 0.15:
             commit = float(rng.integers(4, 41) * 500)
         joined_s = int(joined[i]) if lvl == "business" else int(joined[i]) - 700
         cert = int(max(cert_day[i], joined_s)) if has_cert[i] else None
         row = [
             pid, name, email, ", ".join(terr), joined_s,
             STATUS_SPELLINGS[lvl][rng.integers(len(STATUS_SPELLINGS[lvl]))], points, cert, None,
-            yn(0.97), yn(0.95), eng, spec, yn(good), yn(min(1, good + 0.1)), yn(good),
-            commit, yn(good if lvl == "gold" else 0.3), yes if prior[i] else no,
+            yn(0.98), yn(0.97), eng, spec, *(yes if w else no for w in web),
+            commit, yes if cap == 2 or rng.random() < 0.3 else no, yes if prior[i] else no,
             NFR_BY_LEVEL[lvl][rng.integers(2)] or None,
         ]
         if rng.random() < 0.002:  # a bad requirement cell: a warning, counts as not met (I7)

@@ -478,33 +478,33 @@ class MonthWriter:
         status_ref = partners.ref + "!$" + partners.letter["opening_status"] + "$@"
         amount_usd_f = t("=ROUND({amount}*{rate},2)")
         frame = self.result.sales
-        previous = None
-        for i, sale in enumerate(frame.itertuples(index=False)):
-            number = i + 2
-            prow = rows[sale.partner_id]
-            values = {"invoice_id": sale.invoice_id, "partner_id": sale.partner_id, "date": sale.invoice_date,
-                      "product": sale.product, "edition": sale.edition, "sale_type": sale.sale_type,
-                      "amount": value(sale.amount), "currency": sale.currency or "",
-                      "rate": value(sale.usd_rate), "file": sale.source_file, "sheet": sale.source_sheet,
-                      "row": sale.source_row}
-            formulas = {key: (f, getattr(sale, attr)) for key, f, attr in (
-                ("points", fs["points"], "points"), ("bonus", fs["bonus"], "bonus_points"),
-                ("margin_pct", fs["margin_pct"], "margin_pct"), ("margin_usd", fs["margin_usd"], "margin_usd"),
-                ("cost", fs["cost"], "partner_cost_usd"), ("intranet", fs["intranet"], "intranet_licence"),
-                ("first_sale", fs["first_sale"], "first_sale"),
-                ("discount", fs["discount"], "first_sale_discount_usd"), ("due", fs["due"], "amount_due_usd"))}
-            formulas = {k: (f, bool(v) if k in ("intranet", "first_sale") else float(v)) for k, (f, v) in formulas.items()}
-            formulas["status"] = ("=" + status_ref.replace("@", str(prow)), sale.status_at_date)
-            if previous == sale.partner_id:
-                formulas["intranet_count"] = (count_next.replace("$PREV$", str(number - 1)), int(sale.intranet_count))
-            else:
-                formulas["intranet_count"] = (count_first.replace("@", str(prow)), int(sale.intranet_count))
-            if value(sale.usd_rate) is not None:
-                formulas["amount_usd"] = (amount_usd_f, float(sale.amount_usd))
-            else:
-                values["amount_usd"] = float(sale.amount_usd)
-            previous = sale.partner_id
-            self.formula(sales, values, formulas)
+        n = len(frame)
+        if not n:
+            return
+        col = {name: frame[name].tolist() for name in frame.columns}
+        numbers = range(2, n + 2)
+        partner_rows = [str(rows[pid]) for pid in col["partner_id"]]
+        first_of_block = [i == 0 or col["partner_id"][i - 1] != col["partner_id"][i] for i in range(n)]
+        converted = [rate == rate and rate is not None for rate in col["usd_rate"]]
+        values = {"invoice_id": col["invoice_id"], "partner_id": col["partner_id"], "date": col["invoice_date"],
+                  "product": col["product"], "edition": col["edition"], "sale_type": col["sale_type"],
+                  "amount": col["amount"], "currency": col["currency"], "rate": col["usd_rate"],
+                  "file": col["source_file"], "sheet": col["source_sheet"], "row": col["source_row"],
+                  "amount_usd": [None if c else a for c, a in zip(converted, col["amount_usd"])]}
+        formulas = {key: (fs[key], col[attr]) for key, attr in (
+            ("points", "points"), ("bonus", "bonus_points"), ("margin_pct", "margin_pct"),
+            ("margin_usd", "margin_usd"), ("cost", "partner_cost_usd"), ("intranet", "intranet_licence"),
+            ("first_sale", "first_sale"), ("discount", "first_sale_discount_usd"), ("due", "amount_due_usd"))}
+        formulas["intranet"] = (fs["intranet"], [bool(v) for v in col["intranet_licence"]])
+        formulas["first_sale"] = (fs["first_sale"], [bool(v) for v in col["first_sale"]])
+        formulas["status"] = (["=" + status_ref.replace("@", p) for p in partner_rows], col["status_at_date"])
+        formulas["intranet_count"] = (
+            [(count_first.replace("@", p) if first else count_next.replace("$PREV$", str(number - 1)))
+             .replace("#", str(number)) for first, p, number in zip(first_of_block, partner_rows, numbers)],
+            col["intranet_count"])
+        formulas["amount_usd"] = ([amount_usd_f.replace("#", str(number)) if c else None
+                                   for c, number in zip(converted, numbers)], col["amount_usd"])
+        sales.write_many(n, values, formulas)
 
     # -- Activities (R5)
     def _activities(self, activities):

@@ -200,9 +200,10 @@ class Table:
             cached = [cached_value(c) for c in cached]
             if isinstance(formula, str):
                 specs.append((self.index[key], 1, cached, formula[1:], fmt))
-            else:
-                specs.append((self.index[key], 2, cached, [f[1:] for f in formula], fmt))
-            self.book.formulas += count
+                self.book.formulas += count
+            else:  # one formula per row; None leaves the row to a value of the same key
+                specs.append((self.index[key], 2, cached, [f and f[1:] for f in formula], fmt))
+                self.book.formulas += sum(1 for f in formula if f)
         specs.sort(key=lambda spec: spec[0])
         link_specs = [(self.index[key], targets, texts) for key, (targets, texts) in (links or {}).items()]
         sheet = self.sheet
@@ -218,7 +219,7 @@ class Table:
                         cells.append((col, cell))
                 elif kind == 1:
                     cells.append((col, CellFormulaTuple(formula.replace("#", number), fmt, data[i])))
-                else:
+                elif formula[i]:
                     cells.append((col, CellFormulaTuple(formula[i], fmt, data[i])))
             if cells:
                 store(sheet, r, cells)
