@@ -516,67 +516,74 @@ class MonthWriter:
             "points": t("=IF({counted},{base},0)"),
             "reason": t('=IF({counted},"",IF({approved_on}="","awaiting approval","approval dated after the activity"))'),
         }
-        for a in self.result.activities.itertuples(index=False):
-            approved = value(a.approved_on)
-            values = {"activity_id": a.activity_id, "partner_id": a.partner_id, "date": a.date,
-                      "activity": a.activity_text, "type": a.activity, "approved_on": approved,
-                      "description": a.description, "file": a.source_file, "sheet": a.source_sheet,
-                      "row": a.source_row}
-            cached = {"base": a.base_points, "needs_approval": bool(a.needs_approval),
-                      "counted": bool(a.counted), "points": float(a.points), "reason": a.reason}
-            self.formula(activities, values, {k: (fs[k], cached[k]) for k in fs})
+        frame = self.result.activities
+        if not len(frame):
+            return
+        col = {name: frame[name].tolist() for name in frame.columns}
+        values = {"activity_id": col["activity_id"], "partner_id": col["partner_id"], "date": col["date"],
+                  "activity": col["activity_text"], "type": col["activity"], "approved_on": col["approved_on"],
+                  "description": col["description"], "file": col["source_file"], "sheet": col["source_sheet"],
+                  "row": col["source_row"]}
+        cached = {"base": col["base_points"], "needs_approval": [bool(v) for v in col["needs_approval"]],
+                  "counted": [bool(v) for v in col["counted"]], "points": col["points"], "reason": col["reason"]}
+        activities.write_many(len(frame), values, {key: (fs[key], cached[key]) for key in fs})
 
     # -- Ledger (O3): every point movement, traceable to its source row
     def _ledger(self, ledger, partners, sales, activities, sales_blocks, activity_blocks):
-        rules = self.rules
-        result = self.result
-        month = result.month
+        rules, result = self.rules, self.result
         bonus_level = rules.level(rules.bonus_level).name
-        sale_rows = result.sales
-        act_rows = result.activities
+        labels = {a.key: a.label for a in rules.activities}
+        s = {name: result.sales[name].tolist() for name in result.sales.columns} if len(result.sales) else {}
+        a = {name: result.activities[name].tolist() for name in result.activities.columns} if len(result.activities) else {}
+        rows: dict[str, list] = {key: [] for key in (
+            "id", "date", "source", "explanation", "file", "sheet", "row", "amount_f", "amount",
+            "points_f", "points", "target", "text")}
+
+        def add(pid, day, source, explanation, points_f, points, target, text, amount_f=None,
+                amount=None, file=None, sheet=None, row=None):
+            for key, item in (("id", pid), ("date", day), ("source", source), ("explanation", explanation),
+                              ("file", file), ("sheet", sheet), ("row", row), ("amount_f", amount_f),
+                              ("amount", amount), ("points_f", points_f), ("points", points),
+                              ("target", target), ("text", text)):
+                rows[key].append(item)
+
+        sale_explanation = "R3: 1 point per whole USD_PER_POINT of the amount, truncated"
+        bonus_explanation = f"R4: BONUS_POINTS per whole BONUS_PER_USD while {bonus_level}"
+        points_ref, bonus_ref, amount_ref = (sales.ref + "!$" + sales.letter[k] + "$" for k in ("points", "bonus", "amount_usd"))
         for i, p in enumerate(result.partners):
             prow = i + 2
-            self.formula(ledger, {"id": p.partner_id, "date": month, "source": "Opening balance",
-                                  "explanation": f"Opening points: {p.opening_note}"},
-                         {"points": (f"={partners.cell('opening_points', prow)}", p.opening_points)},
-                         {"reference": (f"Partners!D{prow}", f"Partners row {prow}")})
+            add(p.partner_id, result.month, "Opening balance", f"Opening points: {p.opening_note}",
+                f"={partners.cell('opening_points', prow)}", p.opening_points, f"Partners!D{prow}",
+                f"Partners row {prow}")
             block = sales_blocks.get(p.partner_id)
-            if block:
-                for number in range(block[0], block[1] + 1):
-                    sale = sale_rows.iloc[number - 2]
-                    base = {"id": p.partner_id, "date": sale.invoice_date, "file": sale.source_file,
-                            "sheet": sale.source_sheet, "row": int(sale.source_row)}
-                    link = {"reference": (f"Sales!A{number}", str(sale.invoice_id))}
-                    kind = "Credit note" if sale.amount_usd < 0 else "Sale"
-                    self.formula(ledger, dict(base, source=kind, explanation=
-                                              "R3: 1 point per whole USD_PER_POINT of the amount, truncated"),
-                                 {"amount": (f"={sales.cell('amount_usd', number)}", float(sale.amount_usd)),
-                                  "points": (f"={sales.cell('points', number)}", float(sale.points))}, link)
-                    if sale.status_at_date == bonus_level:
-                        self.formula(ledger, dict(base, source="Early-adopter bonus", explanation=
-                                                  f"R4: BONUS_POINTS per whole BONUS_PER_USD while {bonus_level}"),
-                                     {"amount": (f"={sales.cell('amount_usd', number)}", float(sale.amount_usd)),
-                                      "points": (f"={sales.cell('bonus', number)}", float(sale.bonus_points))}, link)
+            for number in range(block[0], block[1] + 1) if block else ():
+                j = number - 2
+                origin = dict(file=s["source_file"][j], sheet=s["source_sheet"][j], row=s["source_row"][j],
+                              amount_f=f"={amount_ref}{number}", amount=s["amount_usd"][j])
+                target, text = f"Sales!A{number}", s["invoice_id"][j]
+                add(p.partner_id, s["invoice_date"][j], "Credit note" if s["amount_usd"][j] < 0 else "Sale",
+                    sale_explanation, f"={points_ref}{number}", s["points"][j], target, text, **origin)
+                if s["status_at_date"][j] == bonus_level:
+                    add(p.partner_id, s["invoice_date"][j], "Early-adopter bonus", bonus_explanation,
+                        f"={bonus_ref}{number}", s["bonus_points"][j], target, text, **origin)
             block = activity_blocks.get(p.partner_id)
-            if block:
-                for number in range(block[0], block[1] + 1):
-                    act = act_rows.iloc[number - 2]
-                    label = next(a.label for a in rules.activities if a.key == act.activity)
-                    why = f" (not counted: {act.reason})" if act.reason else ""
-                    self.formula(ledger, {"id": p.partner_id, "date": act.date, "source": "Activity",
-                                          "explanation": f"R5: {label}{why}", "file": act.source_file,
-                                          "sheet": act.source_sheet, "row": int(act.source_row)},
-                                 {"points": (f"={activities.cell('points', number)}", float(act.points))},
-                                 {"reference": (f"Activities!A{number}", str(act.activity_id))})
+            for number in range(block[0], block[1] + 1) if block else ():
+                j = number - 2
+                why = f" (not counted: {a['reason'][j]})" if a["reason"][j] else ""
+                add(p.partner_id, a["date"][j], "Activity", f"R5: {labels[a['activity'][j]]}{why}",
+                    f"={activities.cell('points', number)}", a["points"][j], f"Activities!A{number}",
+                    a["activity_id"][j], file=a["source_file"][j], sheet=a["source_sheet"][j], row=a["source_row"][j])
             adjustment = p.closing_points - (p.opening_points + p.sales_points + p.bonus_points + p.activity_points)
             if adjustment:
                 why = ("R10: downgraded, points set to the new level's threshold" if p.downgrade
                        else "R3: the balance never goes below 0")
                 refs = "+".join(partners.cell(k, prow) for k in ("opening_points", "sales", "bonus", "activity"))
-                self.formula(ledger, {"id": p.partner_id, "date": result.end, "source": "Month close",
-                                      "explanation": why},
-                             {"points": (f"={partners.cell('closing', prow)}-({refs})", adjustment)},
-                             {"reference": (f"Partners!H{prow}", f"Partners row {prow}")})
+                add(p.partner_id, result.end, "Month close", why, f"={partners.cell('closing', prow)}-({refs})",
+                    adjustment, f"Partners!H{prow}", f"Partners row {prow}")
+        ledger.write_many(len(rows["id"]),
+                          {key: rows[key] for key in ("id", "date", "source", "explanation", "file", "sheet", "row")},
+                          {"amount": (rows["amount_f"], rows["amount"]), "points": (rows["points_f"], rows["points"])},
+                          {"reference": (rows["target"], rows["text"])})
 
     # -- NFR (R13)
     def _nfr(self, nfr, sales):
