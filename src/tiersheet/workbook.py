@@ -601,11 +601,14 @@ class MonthWriter:
 
     # -- Leads (R14)
     def _leads(self, leads):
-        for lead in self.result.leads.itertuples(index=False):
-            leads.write({"lead_id": lead.lead_id, "received_on": lead.received_on, "territory": lead.territory,
-                         "company": lead.company, "contact": lead.contact, "assigned": lead.assigned_to,
-                         "reason": lead.reason, "file": lead.source_file, "sheet": lead.source_sheet,
-                         "row": lead.source_row})
+        frame = self.result.leads
+        if len(frame):
+            col = {name: frame[name].tolist() for name in frame.columns}
+            leads.write_many(len(frame), {
+                "lead_id": col["lead_id"], "received_on": col["received_on"], "territory": col["territory"],
+                "company": col["company"], "contact": col["contact"], "assigned": col["assigned_to"],
+                "reason": col["reason"], "file": col["source_file"], "sheet": col["source_sheet"],
+                "row": col["source_row"]})
 
     # -- Co-op (R15)
     def _coop(self, coop, partners, rows):
