@@ -18,12 +18,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -87,84 +85,78 @@ def phase_run(inbox: str, out: str) -> dict:
             "formula_cells": stats["formulas"]}
 
 
-CELL = re.compile(rb'<c r="[A-Z]+[0-9]+"( s="[0-9]+")?(?: t="([a-zA-Z]+)")?>(.*?)</c>', re.S)
-HYPERLINK = re.compile(rb'<hyperlink ref=')
+def phase_capture(inbox: str, folder: str) -> dict:
+    """An untimed run that records every row it stores, one pickle per workbook, with formats
+    by style name, so that the floor can write exactly the same cells."""
+    import pickle
+
+    from tiersheet import xlsx
+    from tiersheet.config import load_rules
+    from tiersheet.engine import run_engine
+    from tiersheet.inbox import read_inbox
+    from tiersheet.workbook import MonthWriter
+
+    rules = load_rules()
+    result = run_engine(read_inbox(Path(inbox), rules), rules)
+    files = 0
+    for index, month in enumerate(result.months):
+        xlsx.recorder = []
+        writer = MonthWriter(Path(folder) / "scratch.xlsx", month, result, Path(inbox).name, "default")
+        writer.write()
+        names = {id(fmt): name for name, fmt in writer.book.styles.items() if fmt is not None}
+        sheets = [sheet.name for sheet in writer.book.xl.worksheets()]
+        records = []
+        for kind, sheet, row, payload in xlsx.recorder:
+            if kind == "row":
+                payload = [(col, type(cell).__name__, tuple(cell._replace(format=None)),
+                            names.get(id(cell.format))) for col, cell in payload]
+            records.append((kind, sheet, row, payload))
+        with open(Path(folder) / f"capture-{index}.pickle", "wb") as handle:
+            pickle.dump((sheets, records), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        files += 1
+    xlsx.recorder = None
+    return {"files": files}
 
 
-def cell_mix(folder: str) -> dict:
-    """What the run wrote, cell by cell type, read back from its files (not timed): counts and
-    the mean length of text and formulas, so the floor writes the same mix of the same size."""
-    mix = {"string": [0, 0, 0], "number": [0, 0, 0], "boolean": [0, 0, 0], "formula": [0, 0, 0],
-           "links": 0, "files": 0}
-    for path in sorted(Path(folder).glob("*.xlsx")):
-        mix["files"] += 1
-        with zipfile.ZipFile(path) as archive:
-            for name in archive.namelist():
-                if not name.startswith("xl/worksheets/sheet"):
-                    continue
-                xml = archive.read(name)
-                mix["links"] += len(HYPERLINK.findall(xml))
-                for styled, kind, body in CELL.findall(xml):
-                    if body.startswith(b"<f>"):
-                        key = "formula"
-                        length = body.index(b"</f>") - 3
-                    elif kind == b"inlineStr":
-                        key, length = "string", len(body) - 13  # <is><t>..</t></is>
-                    elif kind == b"b":
-                        key, length = "boolean", 1
-                    else:
-                        key, length = "number", 1
-                    mix[key][0] += 1
-                    mix[key][1] += length
-                    mix[key][2] += bool(styled)
-    return mix
+def phase_floor(folder: str) -> dict:
+    """Exactly the cells the run wrote (captured above), written again as fast as xlsxwriter
+    goes: each row stored straight into its worksheet (the project's fast path), hyperlinks
+    through write_url, then the file closed. Only the writing is timed, not loading the capture."""
+    import pickle
 
-
-def phase_floor(out: str, mix_json: str) -> dict:
-    """The run's cells again, by type and size, written as fast as xlsxwriter goes: stored
-    straight into the worksheet (the same fast path the project uses), 20 columns a row, so
-    the floor includes serialising, escaping and compressing them, and nothing else."""
     import xlsxwriter
-    from xlsxwriter.worksheet import CellBooleanTuple, CellFormulaTuple, CellNumberTuple, CellStringTuple
+    from xlsxwriter import worksheet as ws
 
-    from tiersheet.xlsx import store
+    from tiersheet.xlsx import Book, store
 
-    mix = json.loads(mix_json)
-    files = mix.pop("files")
-    text = "x" * max(1, round(mix["string"][1] / max(mix["string"][0], 1)))
-    formula = "A1+" * (max(4, round(mix["formula"][1] / max(mix["formula"][0], 1))) // 3)
-    formula = formula[:-1]
-    started = time.perf_counter()
-    total = 0
-    for index in range(files):
-        book = xlsxwriter.Workbook(str(Path(out) / f"floor-{index}.xlsx"), {"constant_memory": True})
-        styled = book.add_format({"num_format": "#,##0"})
-        sheet = book.add_worksheet("Data")
-        kinds = {"string": lambda fmt: CellStringTuple(text, fmt), "number": lambda fmt: CellNumberTuple(1234.5, fmt),
-                 "boolean": lambda fmt: CellBooleanTuple(1, fmt), "formula": lambda fmt: CellFormulaTuple(formula, fmt, 42)}
-        sequence = []
-        for kind, make in kinds.items():
-            count, _, with_style = mix[kind]
-            count, with_style = count // files, with_style // files
-            sequence += [make(styled)] * with_style + [make(None)] * (count - with_style)
-        links = mix["links"] // files
-        total += len(sequence) + links
-        row, r = [], 0
-        for cell in sequence:
-            row.append((len(row), cell))
-            if len(row) == 20:
-                store(sheet, r, row)
-                if links and r % 2 == 0:  # hyperlinks spread over the rows, as on the Ledger
-                    sheet.write_url(r, 20, "internal:Data!A1", string="INV-2501-000001")
-                    links -= 1
-                r, row = r + 1, []
-        if row:
-            store(sheet, r, row)
-        for _ in range(links):
-            r += 1
-            sheet.write_url(r, 20, "internal:Data!A1", string="INV-2501-000001")
+    makers = {"String": ws.CellStringTuple, "Number": ws.CellNumberTuple, "Boolean": ws.CellBooleanTuple,
+              "Formula": ws.CellFormulaTuple, "Datetime": ws.CellDatetimeTuple, "Blank": ws.CellBlankTuple}
+    seconds = 0.0
+    cells = 0
+    for index, path in enumerate(sorted(Path(folder).glob("capture-*.pickle"))):
+        with open(path, "rb") as handle:
+            sheets, records = pickle.load(handle)
+        book = Book(Path(folder) / f"floor-{index}.xlsx", __import__("datetime").datetime(2025, 1, 1), "floor")
+        styles = book.styles
+        rows = []
+        for kind, sheet, row, payload in records:  # rebuild the cell records (untimed)
+            if kind == "row":
+                payload = [(col, makers[name](*fields)._replace(format=styles.get(style)))
+                           for col, name, fields, style in payload]
+            rows.append((kind, sheet, row, payload))
+        started = time.perf_counter()
+        targets = {name: book.xl.add_worksheet(name) for name in sheets}
+        for kind, sheet, row, payload in rows:
+            if kind == "row":
+                store(targets[sheet], row, payload)
+                cells += len(payload)
+            else:
+                col, url, text = payload
+                targets[sheet].write_url(row, col, url, styles["link"], string=text)
+                cells += 1
         book.close()
-    return {"seconds": time.perf_counter() - started, "cells": total}
+        seconds += time.perf_counter() - started
+    return {"seconds": seconds, "cells": cells}
 
 
 def main() -> None:
@@ -179,8 +171,11 @@ def main() -> None:
     if args.phase == "run":
         print(json.dumps(phase_run(args.inbox, args.rest[0])))
         return
+    if args.phase == "capture":
+        print(json.dumps(phase_capture(args.inbox, args.rest[0])))
+        return
     if args.phase == "floor":
-        print(json.dumps(phase_floor(args.inbox, args.rest[0])))
+        print(json.dumps(phase_floor(args.inbox)))
         return
     if not args.inbox:
         parser.error("give the inbox folder (make one with benchmarks/generate.py)")
@@ -192,15 +187,14 @@ def main() -> None:
         floor_out.mkdir()
         read = child("read", args.inbox)
         full = child("run", args.inbox, str(run_out))
-        mix = cell_mix(str(run_out))
-        floor = child("floor", str(floor_out), json.dumps(mix))
+        child("capture", args.inbox, str(floor_out))
+        floor = child("floor", str(floor_out))
     io_floor = read["seconds"] + floor["seconds"]
     cells = full["value_cells"] + full["formula_cells"]
     print(f"inbox: {args.inbox}  (machine: {os.cpu_count()} cores, Python {sys.version.split()[0]})")
     print(f"read floor   {read['seconds']:8.1f} s   {read['cells_read']:,} cells read   peak {read['peak_rss_mib']:,.0f} MiB")
-    print(f"write floor  {floor['seconds']:8.1f} s   {floor['cells']:,} cells ({mix['formula'][0]:,} formulas, "
-          f"{mix['string'][0]:,} text, {mix['number'][0] + mix['boolean'][0]:,} numbers) in {full['months']} files"
-          f"   peak {floor['peak_rss_mib']:,.0f} MiB")
+    print(f"write floor  {floor['seconds']:8.1f} s   {floor['cells']:,} cells ({full['formula_cells']:,} formulas) "
+          f"in {full['months']} files, the run's own cells written again")
     print(f"full run     {full['seconds']:8.1f} s   peak {full['peak_rss_mib']:,.0f} MiB")
     print(f"  reading {full['read']:.1f} s, rules {full['rules']:.1f} s, writing {full['write']:.1f} s")
     print(f"ratio full / (read + write floor) = {full['seconds'] / io_floor:.2f}")

@@ -16,6 +16,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
+import pandas as pd
+
 from .config import Rules
 from .engine import MonthResult, PartnerMonth, RunResult
 from .inbox import SheetReport
@@ -528,62 +531,85 @@ class MonthWriter:
                   "counted": [bool(v) for v in col["counted"]], "points": col["points"], "reason": col["reason"]}
         activities.write_many(len(frame), values, {key: (fs[key], cached[key]) for key in fs})
 
-    # -- Ledger (O3): every point movement, traceable to its source row
+    # -- Ledger (O3): every point movement, traceable to its source row. Built as columns (a
+    # million sale lines make a million ledger rows) and ordered by partner, then opening
+    # balance, sales (each followed by its bonus), activities, month-close adjustment.
     def _ledger(self, ledger, partners, sales, activities, sales_blocks, activity_blocks):
         rules, result = self.rules, self.result
         bonus_level = rules.level(rules.bonus_level).name
-        labels = {a.key: a.label for a in rules.activities}
-        s = {name: result.sales[name].tolist() for name in result.sales.columns} if len(result.sales) else {}
-        a = {name: result.activities[name].tolist() for name in result.activities.columns} if len(result.activities) else {}
-        rows: dict[str, list] = {key: [] for key in (
-            "id", "date", "source", "explanation", "file", "sheet", "row", "amount_f", "amount",
-            "points_f", "points", "target", "text")}
-
-        def add(pid, day, source, explanation, points_f, points, target, text, amount_f=None,
-                amount=None, file=None, sheet=None, row=None):
-            for key, item in (("id", pid), ("date", day), ("source", source), ("explanation", explanation),
-                              ("file", file), ("sheet", sheet), ("row", row), ("amount_f", amount_f),
-                              ("amount", amount), ("points_f", points_f), ("points", points),
-                              ("target", target), ("text", text)):
-                rows[key].append(item)
-
-        sale_explanation = "R3: 1 point per whole USD_PER_POINT of the amount, truncated"
-        bonus_explanation = f"R4: BONUS_POINTS per whole BONUS_PER_USD while {bonus_level}"
-        points_ref, bonus_ref, amount_ref = (sales.ref + "!$" + sales.letter[k] + "$" for k in ("points", "bonus", "amount_usd"))
+        position = {p.partner_id: i for i, p in enumerate(result.partners)}
+        prows = pd.Series(range(2, len(result.partners) + 2), dtype="int64").astype(str)
+        pieces = [pd.DataFrame({
+            "order": range(len(result.partners)), "section": 0, "seq": 0,
+            "id": [p.partner_id for p in result.partners], "date": result.month,
+            "source": "Opening balance", "explanation": [f"Opening points: {p.opening_note}" for p in result.partners],
+            "points_f": "=" + partners.ref + "!$" + partners.letter["opening_points"] + "$" + prows,
+            "points": [p.opening_points for p in result.partners],
+            "target": "Partners!D" + prows, "text": "Partners row " + prows})]
+        frame = result.sales
+        if len(frame):
+            numbers = pd.Series(range(2, len(frame) + 2), dtype="int64").astype(str)
+            common = {"order": frame["partner_id"].map(position).to_numpy(), "section": 1,
+                      "id": frame["partner_id"].to_numpy(), "date": frame["invoice_date"].to_numpy(),
+                      "file": frame["source_file"].to_numpy(), "sheet": frame["source_sheet"].to_numpy(),
+                      "row": frame["source_row"].to_numpy(), "amount": frame["amount_usd"].to_numpy(),
+                      "amount_f": ("=" + sales.ref + "!$" + sales.letter["amount_usd"] + "$" + numbers).to_numpy(),
+                      "target": ("Sales!A" + numbers).to_numpy(), "text": frame["invoice_id"].to_numpy()}
+            seq = np.arange(len(frame)) * 2
+            pieces.append(pd.DataFrame(dict(
+                common, seq=seq, source=np.where(frame["amount_usd"] < 0, "Credit note", "Sale"),
+                explanation="R3: 1 point per whole USD_PER_POINT of the amount, truncated",
+                points_f=("=" + sales.ref + "!$" + sales.letter["points"] + "$" + numbers).to_numpy(),
+                points=frame["points"].to_numpy())))
+            bonus = (frame["status_at_date"] == bonus_level).to_numpy()
+            if bonus.any():
+                pieces.append(pd.DataFrame(dict(
+                    {key: value[bonus] if isinstance(value, np.ndarray) else value for key, value in common.items()},
+                    seq=seq[bonus] + 1, source="Early-adopter bonus",
+                    explanation=f"R4: BONUS_POINTS per whole BONUS_PER_USD while {bonus_level}",
+                    points_f=("=" + sales.ref + "!$" + sales.letter["bonus"] + "$" + numbers).to_numpy()[bonus],
+                    points=frame["bonus_points"].to_numpy()[bonus])))
+        frame = result.activities
+        if len(frame):
+            numbers = pd.Series(range(2, len(frame) + 2), dtype="int64").astype(str)
+            labels = {a.key: a.label for a in rules.activities}
+            why = frame["reason"].map(lambda reason: f" (not counted: {reason})" if reason else "")
+            pieces.append(pd.DataFrame({
+                "order": frame["partner_id"].map(position).to_numpy(), "section": 2,
+                "seq": np.arange(len(frame)), "id": frame["partner_id"].to_numpy(),
+                "date": frame["date"].to_numpy(), "source": "Activity",
+                "explanation": ("R5: " + frame["activity"].map(labels) + why).to_numpy(),
+                "file": frame["source_file"].to_numpy(), "sheet": frame["source_sheet"].to_numpy(),
+                "row": frame["source_row"].to_numpy(),
+                "points_f": ("=" + activities.ref + "!$" + activities.letter["points"] + "$" + numbers).to_numpy(),
+                "points": frame["points"].to_numpy(), "target": ("Activities!A" + numbers).to_numpy(),
+                "text": frame["activity_id"].to_numpy()}))
+        adjustments = []
         for i, p in enumerate(result.partners):
-            prow = i + 2
-            add(p.partner_id, result.month, "Opening balance", f"Opening points: {p.opening_note}",
-                f"={partners.cell('opening_points', prow)}", p.opening_points, f"Partners!D{prow}",
-                f"Partners row {prow}")
-            block = sales_blocks.get(p.partner_id)
-            for number in range(block[0], block[1] + 1) if block else ():
-                j = number - 2
-                origin = dict(file=s["source_file"][j], sheet=s["source_sheet"][j], row=s["source_row"][j],
-                              amount_f=f"={amount_ref}{number}", amount=s["amount_usd"][j])
-                target, text = f"Sales!A{number}", s["invoice_id"][j]
-                add(p.partner_id, s["invoice_date"][j], "Credit note" if s["amount_usd"][j] < 0 else "Sale",
-                    sale_explanation, f"={points_ref}{number}", s["points"][j], target, text, **origin)
-                if s["status_at_date"][j] == bonus_level:
-                    add(p.partner_id, s["invoice_date"][j], "Early-adopter bonus", bonus_explanation,
-                        f"={bonus_ref}{number}", s["bonus_points"][j], target, text, **origin)
-            block = activity_blocks.get(p.partner_id)
-            for number in range(block[0], block[1] + 1) if block else ():
-                j = number - 2
-                why = f" (not counted: {a['reason'][j]})" if a["reason"][j] else ""
-                add(p.partner_id, a["date"][j], "Activity", f"R5: {labels[a['activity'][j]]}{why}",
-                    f"={activities.cell('points', number)}", a["points"][j], f"Activities!A{number}",
-                    a["activity_id"][j], file=a["source_file"][j], sheet=a["source_sheet"][j], row=a["source_row"][j])
             adjustment = p.closing_points - (p.opening_points + p.sales_points + p.bonus_points + p.activity_points)
             if adjustment:
-                why = ("R10: downgraded, points set to the new level's threshold" if p.downgrade
-                       else "R3: the balance never goes below 0")
+                prow = i + 2
                 refs = "+".join(partners.cell(k, prow) for k in ("opening_points", "sales", "bonus", "activity"))
-                add(p.partner_id, result.end, "Month close", why, f"={partners.cell('closing', prow)}-({refs})",
-                    adjustment, f"Partners!H{prow}", f"Partners row {prow}")
-        ledger.write_many(len(rows["id"]),
-                          {key: rows[key] for key in ("id", "date", "source", "explanation", "file", "sheet", "row")},
-                          {"amount": (rows["amount_f"], rows["amount"]), "points": (rows["points_f"], rows["points"])},
-                          {"reference": (rows["target"], rows["text"])})
+                adjustments.append({
+                    "order": i, "section": 3, "seq": 0, "id": p.partner_id, "date": result.end,
+                    "source": "Month close",
+                    "explanation": ("R10: downgraded, points set to the new level's threshold" if p.downgrade
+                                    else "R3: the balance never goes below 0"),
+                    "points_f": f"={partners.cell('closing', prow)}-({refs})", "points": adjustment,
+                    "target": f"Partners!H{prow}", "text": f"Partners row {prow}"})
+        if adjustments:
+            pieces.append(pd.DataFrame(adjustments))
+        rows = pd.concat(pieces, ignore_index=True)
+        rows = rows.iloc[np.lexsort((rows["seq"].to_numpy(), rows["section"].to_numpy(), rows["order"].to_numpy()))]
+        column = {key: (rows[key].tolist() if key in rows else [None] * len(rows)) for key in (
+            "id", "date", "source", "explanation", "file", "sheet", "row", "amount_f", "amount",
+            "points_f", "points", "target", "text")}
+        column["amount_f"] = [f if isinstance(f, str) else None for f in column["amount_f"]]
+        column["row"] = [None if r is None or r != r else int(r) for r in column["row"]]
+        ledger.write_many(len(rows), {key: column[key] for key in ("id", "date", "source", "explanation", "file", "sheet", "row")},
+                          {"amount": (column["amount_f"], column["amount"]),
+                           "points": (column["points_f"], column["points"])},
+                          {"reference": (column["target"], column["text"])})
 
     # -- NFR (R13)
     def _nfr(self, nfr, sales):

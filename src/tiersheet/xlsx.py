@@ -76,6 +76,22 @@ def value_cell(value, fmt, date_fmt):
     return value_cell(str(value), fmt, date_fmt)
 
 
+def column_cells(values: list, fmt, date_fmt) -> list:
+    """value_cell over a whole column, with a fast path for the usual one-type columns."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if kinds == {str}:
+        return [None if not v else CellStringTuple(v if len(v) <= MAX_TEXT else v[:MAX_TEXT], fmt)
+                for v in values]
+    if kinds and kinds <= {float, int}:
+        return [CellNumberTuple(v, fmt) if v is not None and v - v == 0 else None for v in values]
+    if kinds == {date}:
+        fmt = fmt or date_fmt
+        return [None if v is None else CellDatetimeTuple(v.toordinal() - EXCEL_EPOCH_ORDINAL, fmt)
+                for v in values]
+    return [value_cell(v, fmt, date_fmt) for v in values]
+
+
 @dataclass
 class Column:
     key: str
@@ -130,8 +146,14 @@ class Book:
         self.xl.close()
 
 
+# benchmarks/run.py sets this to a list to capture every stored row (for the write floor).
+recorder: list | None = None
+
+
 def store(sheet, row: int, cells: list[tuple[int, tuple]]) -> None:
     """Put a row's cell records (columns ascending) into a constant-memory worksheet."""
+    if recorder is not None:
+        recorder.append(("row", sheet.name, row, cells))
     if row > sheet.previous_row:
         sheet._write_single_row(row)
     sheet._check_dimensions(row, cells[0][0])
@@ -193,7 +215,7 @@ class Table:
         specs = []
         for key, column in values.items():
             fmt = self.formats[key]
-            specs.append((self.index[key], 0, [value_cell(v, fmt, date_fmt) for v in column], None, None))
+            specs.append((self.index[key], 0, column_cells(column, fmt, date_fmt), None, None))
             self.book.values += sum(1 for cell in specs[-1][2] if cell is not None)
         for key, (formula, cached) in (formulas or {}).items():
             fmt = self.formats[key]
@@ -228,6 +250,8 @@ class Table:
                     continue
                 self.book.values += 1
                 if self.urls < MAX_URLS:
+                    if recorder is not None:
+                        recorder.append(("url", sheet.name, r, (col, f"internal:{targets[i]}", str(texts[i]))))
                     sheet.write_url(r, col, f"internal:{targets[i]}", link_fmt, string=str(texts[i]))
                     self.urls += 1
                 else:
