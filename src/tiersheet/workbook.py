@@ -338,6 +338,7 @@ class MonthWriter:
                      f"IF(AND({mc['expiring']},{mc['meets_opening']}),IF({renew}>MONTH_END,{renew},"
                      f"EDATE(MONTH_END,CERT_MONTHS)),{mc['cert']}))")
         at_risk_f = f'=IF(INDEX({meets},1,{level}),"no","yes")'
+        buffer = []
         for p in self.result.partners:
             status = levels[p.rank - 1]
             nxt = levels[p.rank] if p.rank < n else None
@@ -358,9 +359,10 @@ class MonthWriter:
                 "expires": (expires_f, p.certificate_expires),
                 "at_risk": (at_risk_f, "no" if p.meets[p.rank] else "yes"),
             }
-            self.formula(partners, {"id": p.partner_id, "name": p.name,
-                                    "opening_status": levels[p.opening_rank - 1].name,
-                                    "opening_points": p.opening_points}, formulas)
+            buffer.append(({"id": p.partner_id, "name": p.name,
+                            "opening_status": levels[p.opening_rank - 1].name,
+                            "opening_points": p.opening_points}, formulas))
+        partners.write_rows(buffer)
 
     # -- Requirements (R6, R7): the snapshot's values, met or not per level, what is missing
     def _requirements(self, requirements, close, partners, sales, sales_blocks):
@@ -391,6 +393,7 @@ class MonthWriter:
         commitment_f = t("=AND({commitment_usd}>0,OR({quarter}=\"\",{quarter_sales}>={commitment_usd}))")
         level = close.ref + "!" + close.letter["closing_level"] + "#"
         meets_range = t("{meets_1}") + ":" + t("{meets_" + str(len(levels)) + "}")
+        buffer = []
         for p in self.result.partners:
             snap = p.snapshot
             values = {"id": p.partner_id, "name": p.name, "as_of": snap["as_of"] or "all months",
@@ -420,7 +423,8 @@ class MonthWriter:
             formulas["next"] = (f"={partners.ref}!{partners.letter['next']}#", levels[p.rank].name if p.rank < n else "")
             formulas["meets_next"] = (f'=IF({level}<ROWS(LEVEL_NAMES),INDEX({meets_range},1,{level}+1),"")',
                                       p.meets[p.rank + 1] if p.rank < n else "")
-            self.formula(requirements, values, formulas)
+            buffer.append((values, formulas))
+        requirements.write_rows(buffer)
 
     # -- Month close (R8, R10): how the closing level came about
     def _close(self, close, partners, requirements):
@@ -446,6 +450,7 @@ class MonthWriter:
         }
         for lv in levels:
             fs[f"meets_{lv.rank}"] = f"={rq[f'meets_{lv.rank}']}"
+        buffer = []
         for p in self.result.partners:
             down_to = max([1, *[k for k in range(2, p.opening_rank) if p.meets[k]]])
             up_to = max([p.opening_rank, *[lv.rank for lv in levels if p.points_before >= lv.threshold and p.meets[lv.rank]]])
@@ -456,10 +461,11 @@ class MonthWriter:
             cached.update({f"meets_{lv.rank}": p.meets[lv.rank] for lv in levels})
             why = ("snapshot says prior Intranet sale" if p.snapshot["prior_intranet_sale"] else
                    "given in an earlier month" if p.intranet_used_before else "")
-            self.formula(close, {"id": p.partner_id, "cert": p.certificate_on_file,
-                                 "cert_note": p.certificate_note, "lapsed_before": p.lapsed_before,
-                                 "intranet_used": p.intranet_used_before, "intranet_note": why},
-                         {key: (formula, cached[key]) for key, formula in fs.items()})
+            buffer.append(({"id": p.partner_id, "cert": p.certificate_on_file,
+                            "cert_note": p.certificate_note, "lapsed_before": p.lapsed_before,
+                            "intranet_used": p.intranet_used_before, "intranet_note": why},
+                           {key: (formula, cached[key]) for key, formula in fs.items()}))
+        close.write_rows(buffer)
 
     # -- Sales (R3, R4, R11, R12)
     def _sales(self, sales, partners, close, rows):

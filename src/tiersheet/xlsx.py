@@ -205,6 +205,22 @@ class Table:
                                {k: (f, [c]) for k, (f, c) in (formulas or {}).items()},
                                {k: ([t], [x]) for k, (t, x) in (links or {}).items()})
 
+    def write_rows(self, rows: list[tuple[dict, dict]]) -> int:
+        """Write rows given one by one as (values, formulas) like `write`, in one go."""
+        if not rows:
+            return self.row
+        value_keys = list(dict.fromkeys(k for values, _ in rows for k in values))
+        formula_keys = list(dict.fromkeys(k for _, formulas in rows for k in formulas))
+        values = {k: [v.get(k) for v, _ in rows] for k in value_keys}
+        formulas = {}
+        for key in formula_keys:
+            texts = [f[key][0] if key in f else None for _, f in rows]
+            cached = [f[key][1] if key in f else None for _, f in rows]
+            shared = texts[0] if texts[0] and all(t == texts[0] for t in texts) and "#" in texts[0] else None
+            formulas[key] = (shared, cached) if shared else (
+                [t.replace("#", str(self.row + 1 + i)) if t else None for i, t in enumerate(texts)], cached)
+        return self.write_many(len(rows), values, formulas)
+
     def write_many(self, count: int, values: dict[str, list], formulas: dict | None = None,
                    links: dict | None = None) -> int:
         """Write `count` rows from columns. A formula column is (template, cached values), the
