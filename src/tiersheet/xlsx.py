@@ -45,7 +45,7 @@ def text_literal(text: str) -> str:
 def cached_value(value):
     """A formula's cached result as xlsx stores it: dates as serials, whole floats as ints."""
     if isinstance(value, float):
-        return int(value) if value.is_integer() else value
+        return int(value) if value.is_integer() else value if value == value else None
     if isinstance(value, date):
         return serial(value)
     return value
@@ -76,18 +76,31 @@ def value_cell(value, fmt, date_fmt):
     return value_cell(str(value), fmt, date_fmt)
 
 
+_new = tuple.__new__  # a cell record without the namedtuple's Python-level __new__ (twice as fast)
+
+
+def cached_column(values: list) -> list:
+    """cached_value over a column; whole floats become ints ("3922", not "3922.0")."""
+    kinds = set(map(type, values))
+    if kinds <= {int, str, bool, type(None)}:
+        return values
+    if kinds <= {float, int}:
+        return [v if type(v) is int else int(v) if v.is_integer() else v if v == v else None for v in values]
+    return [cached_value(v) for v in values]
+
+
 def column_cells(values: list, fmt, date_fmt) -> list:
     """value_cell over a whole column, with a fast path for the usual one-type columns."""
     kinds = set(map(type, values))
     kinds.discard(type(None))
     if kinds == {str}:
-        return [None if not v else CellStringTuple(v if len(v) <= MAX_TEXT else v[:MAX_TEXT], fmt)
+        return [None if not v else _new(CellStringTuple, (v if len(v) <= MAX_TEXT else v[:MAX_TEXT], fmt))
                 for v in values]
     if kinds and kinds <= {float, int}:
-        return [CellNumberTuple(v, fmt) if v is not None and v - v == 0 else None for v in values]
+        return [_new(CellNumberTuple, (v, fmt)) if v is not None and v - v == 0 else None for v in values]
     if kinds == {date}:
         fmt = fmt or date_fmt
-        return [None if v is None else CellDatetimeTuple(v.toordinal() - EXCEL_EPOCH_ORDINAL, fmt)
+        return [None if v is None else _new(CellDatetimeTuple, (v.toordinal() - EXCEL_EPOCH_ORDINAL, fmt))
                 for v in values]
     return [value_cell(v, fmt, date_fmt) for v in values]
 
@@ -231,17 +244,18 @@ class Table:
         specs = []
         for key, column in values.items():
             fmt = self.formats[key]
-            specs.append((self.index[key], 0, column_cells(column, fmt, date_fmt), None, None))
-            self.book.values += sum(1 for cell in specs[-1][2] if cell is not None)
+            cells = column_cells(column, fmt, date_fmt)
+            specs.append((self.index[key], 0, cells, None, None))
+            self.book.values += count - cells.count(None)
         for key, (formula, cached) in (formulas or {}).items():
             fmt = self.formats[key]
-            cached = [cached_value(c) for c in cached]
+            cached = cached_column(cached)
             if isinstance(formula, str):
                 specs.append((self.index[key], 1, cached, formula[1:], fmt))
                 self.book.formulas += count
             else:  # one formula per row; None leaves the row to a value of the same key
                 specs.append((self.index[key], 2, cached, [f and f[1:] for f in formula], fmt))
-                self.book.formulas += sum(1 for f in formula if f)
+                self.book.formulas += count - formula.count(None)
         specs.sort(key=lambda spec: spec[0])
         link_specs = [(self.index[key], targets, texts) for key, (targets, texts) in (links or {}).items()]
         sheet = self.sheet
@@ -256,9 +270,9 @@ class Table:
                     if cell is not None:
                         cells.append((col, cell))
                 elif kind == 1:
-                    cells.append((col, CellFormulaTuple(formula.replace("#", number), fmt, data[i])))
+                    cells.append((col, _new(CellFormulaTuple, (formula.replace("#", number), fmt, data[i]))))
                 elif formula[i]:
-                    cells.append((col, CellFormulaTuple(formula[i], fmt, data[i])))
+                    cells.append((col, _new(CellFormulaTuple, (formula[i], fmt, data[i]))))
             if cells:
                 store(sheet, r, cells)
             for col, targets, texts in link_specs:
