@@ -142,6 +142,7 @@ class Programme:
         self.nfr: dict[str, list[NfrRow]] = defaultdict(list)
         self.rotation: dict[str, str] = {}
         self.previous: date | None = None
+        self._split: dict[tuple, dict[int, pd.DataFrame]] = {}
 
     @staticmethod
     def _snapshots(partners: pd.DataFrame) -> dict[str, list[dict]]:
@@ -239,10 +240,14 @@ class Programme:
         return MonthResult(month, list(rows.values()), sales, activities, leads, claims, nfr)
 
     def _month_rows(self, frame: pd.DataFrame, column: str, month: date) -> pd.DataFrame:
-        if not len(frame):
-            return frame.copy()
-        in_month = frame[column].map(month_of) == month
-        return frame[in_month].copy()
+        """The rows of `frame` dated in `month` (the frame is split by month once)."""
+        key = (id(frame), column)
+        if key not in self._split:
+            months = [d.year * 12 + d.month - 1 for d in frame[column]]
+            self._split[key] = ({m: part for m, part in frame.groupby(np.array(months), sort=False)}
+                                if len(frame) else {})
+        part = self._split[key].get(month.year * 12 + month.month - 1)
+        return part.copy() if part is not None else frame.iloc[0:0].copy()
 
     def _annotate_sales(self, month: date, rows: dict, status_name: dict) -> pd.DataFrame:
         """R3, R4, R11, R12 on the month's sale lines, as columns."""
