@@ -480,7 +480,7 @@ def check_value(kind: str, name: str, value: object, rules: Rules) -> str | None
         return "is not a positive exchange rate"
     if name == "opening_points" and value > 10_000_000:
         return "is absurdly large"
-    if isinstance(value, date) and not date(1990, 1, 1) <= value <= date(2099, 12, 31):
+    if isinstance(value, date) and not _PLAUSIBLE[0] <= value <= _PLAUSIBLE[1]:
         return "is not a plausible date (before 1990 or after 2099)"
     return None
 
@@ -538,58 +538,102 @@ class SheetReader:
         required = set(REQUIRED[kind])
         if kind == "sales":
             required |= {"amount_usd"} if "amount" not in columns else set()
+        # Type column by column (a million rows: the loop per cell is all there is), collecting
+        # each row's errors; then assemble the rows that have none.
+        errors: dict[int, list[Problem]] = {}
+        warnings: dict[int, list[Problem]] = {}
+        names = [name for name in FIELDS[kind]]
+        typed: list[list] = []
+        for name in names:
+            if name not in columns:
+                typed.append([BLANK.get(name)] * len(data))
+                continue
+            index, header = columns[name]
+            typed.append(self._column(kind, name, index, header, sheet, data, name in required,
+                                      errors, warnings))
+        extra = []
+        if kind == "activities":
+            index = columns["activity"][0]
+            extra = [("activity_text", [parse_text(row[index] if index < len(row) else None) for _, row in data])]
+        if kind == "sales":
+            usd, amount = typed[names.index("amount_usd")], typed[names.index("amount")]
+            header = columns.get("amount_usd", columns.get("amount", (0, "Amount USD")))[1]
+            for i, (row_number, _) in enumerate(data):
+                if i not in errors and usd[i] is None and amount[i] is None:
+                    errors[i] = [Problem(sheet.file, sheet.name, row_number, header, "",
+                                         "is empty but required", "row rejected")]
+        keys = names + PROVENANCE + [key for key, _ in extra]
         records, problems = [], []
-        for row_number, row in data:
-            record: dict[str, object] = {"source_file": sheet.file, "source_sheet": sheet.name,
-                                         "source_row": row_number}
-            errors: list[Problem] = []
-            warnings: list[Problem] = []
-            for name in FIELDS[kind]:
-                if name not in columns:
-                    record[name] = BLANK.get(name)
-                    continue
-                index, header = columns[name]
-                value = row[index] if index < len(row) else None
-                if is_blank(value):
-                    if name in required:
-                        errors.append(Problem(sheet.file, sheet.name, row_number, header, "",
-                                              "is empty but required", "row rejected"))
-                    record[name] = BLANK.get(name, "" if parsers[name] is parse_text else None)
-                    continue
-                try:
-                    typed = parsers[name](value)
-                    trouble = check_value(kind, name, typed, self.rules)
-                    if trouble:
-                        raise CellError(trouble)
-                except CellError as exc:
-                    if kind == "partners" and name in REQUIREMENT_FIELDS:
-                        # I7: a bad requirement cell is a warning and counts as not met.
-                        warnings.append(Problem(sheet.file, sheet.name, row_number, header,
-                                                show(value), str(exc), "counted as not met",
-                                                WARNING))
-                        record[name] = BLANK.get(name, None)
-                        continue
-                    errors.append(Problem(sheet.file, sheet.name, row_number, header,
-                                          show(value), str(exc), "row rejected"))
-                    continue
-                record[name] = typed
-                if name == "activity":
-                    record["activity_text"] = parse_text(value)
-            if kind == "sales" and not errors and record.get("amount_usd") is None and record.get("amount") is None:
-                errors.append(Problem(sheet.file, sheet.name, row_number,
-                                      columns.get("amount_usd", columns.get("amount", (0, "Amount USD")))[1],
-                                      "", "is empty but required", "row rejected"))
-            if errors:
-                problems.extend(errors)
+        provenance = ([sheet.file] * len(data), [sheet.name] * len(data), [number for number, _ in data])
+        for i, values in enumerate(zip(*typed, *provenance, *(column for _, column in extra))):
+            if i in errors:
+                problems.extend(errors[i])
                 report.rejected += 1
                 if kind == "partners" and "partner_id" in columns:
-                    pid = parse_text(row[columns["partner_id"][0]] if columns["partner_id"][0] < len(row) else "")
+                    pid = values[0]
                     if pid:
-                        self.rejected_partners.setdefault(pid, f"{sheet.file} [{sheet.name}] row {row_number}")
-            else:
-                problems.extend(warnings)
-                records.append(record)
+                        self.rejected_partners.setdefault(pid, f"{sheet.file} [{sheet.name}] row {data[i][0]}")
+                continue
+            problems.extend(warnings.get(i, ()))
+            records.append(dict(zip(keys, values)))
+        problems.sort(key=lambda p: p.row or 0)
         return kind, records, problems, report
+
+    def _column(self, kind: str, name: str, index: int, header: str, sheet: RawSheet,
+                data: list, required: bool, errors: dict, warnings: dict) -> list:
+        """One column's typed values; bad cells become errors (or warnings) of their rows."""
+        parser = self._parsers[kind][name]
+        blank = BLANK.get(name, "" if parser is parse_text else None)
+        lenient = kind == "partners" and name in REQUIREMENT_FIELDS  # I7: warn, count as not met
+        out = []
+        append = out.append
+        for i, (row_number, row) in enumerate(data):
+            value = row[index] if index < len(row) else None
+            kind_of = type(value)
+            # fast paths for what spreadsheets usually hold
+            if kind_of is str:
+                if parser is parse_text:
+                    text = value.strip()
+                    if text:
+                        append(text)
+                        continue
+                elif not value.strip():
+                    value = None
+            elif kind_of is date and parser is parse_date:
+                if _PLAUSIBLE[0] <= value <= _PLAUSIBLE[1]:
+                    append(value)
+                    continue
+            elif kind_of is float and parser is parse_number and value == value and name in _FREE_AMOUNTS:
+                if abs(value) <= self.rules.max_amount_usd:
+                    append(value)
+                    continue
+            if is_blank(value):
+                if required:
+                    errors.setdefault(i, []).append(Problem(sheet.file, sheet.name, row_number, header, "",
+                                                            "is empty but required", "row rejected"))
+                append(blank)
+                continue
+            try:
+                result = parser(value)
+                trouble = check_value(kind, name, result, self.rules)
+                if trouble:
+                    raise CellError(trouble)
+            except CellError as exc:
+                if lenient:
+                    warnings.setdefault(i, []).append(Problem(sheet.file, sheet.name, row_number, header,
+                                                              show(value), str(exc), "counted as not met", WARNING))
+                    append(BLANK.get(name, None))
+                else:
+                    errors.setdefault(i, []).append(Problem(sheet.file, sheet.name, row_number, header,
+                                                            show(value), str(exc), "row rejected"))
+                    append(None)
+                continue
+            append(result)
+        return out
+
+
+_PLAUSIBLE = (date(1990, 1, 1), date(2099, 12, 31))
+_FREE_AMOUNTS = {"amount_usd", "amount"}  # may be negative (credit notes); only the limit applies
 
 
 # --- settling: duplicates, currencies, references ---------------------------------------------
