@@ -63,26 +63,14 @@ def phase_read(inbox: str) -> dict:
 
 
 def phase_run(inbox: str, out: str) -> dict:
+    """The full run, as `tiersheet run INBOX --out OUT` does it."""
     from tiersheet.config import load_rules
-    from tiersheet.engine import run_engine
-    from tiersheet.inbox import read_inbox
-    from tiersheet.workbook import write_month
+    from tiersheet.pipeline import run_inbox
 
     started = time.perf_counter()
-    rules = load_rules()
-    data = read_inbox(Path(inbox), rules)
-    read_done = time.perf_counter()
-    result = run_engine(data, rules)
-    rules_done = time.perf_counter()
-    stats = {"values": 0, "formulas": 0}
-    for month in result.months:
-        written = write_month(Path(out) / f"tiersheet-{month.month:%Y-%m}.xlsx", month, result,
-                              Path(inbox).name, "default", stats=stats)
-    finished = time.perf_counter()
-    return {"seconds": finished - started, "read": read_done - started,
-            "rules": rules_done - read_done, "write": finished - rules_done,
-            "months": len(result.months), "value_cells": stats["values"],
-            "formula_cells": stats["formulas"]}
+    outcome = run_inbox(Path(inbox), Path(out), load_rules(), "default")
+    return dict(outcome.seconds, seconds=time.perf_counter() - started, months=len(outcome.result.months),
+                value_cells=outcome.cells["values"], formula_cells=outcome.cells["formulas"])
 
 
 def phase_capture(inbox: str, folder: str) -> dict:

@@ -13,9 +13,9 @@ import click
 
 from . import __version__
 from .config import RulesError, load_rules
-from .engine import RunError, run_engine, run_months
-from .inbox import InboxError, inbox_files, read_inbox
-from .workbook import write_month
+from .engine import RunError
+from .inbox import InboxError
+from .pipeline import run_inbox
 
 
 def parse_month_option(ctx, param, value: str | None) -> date | None:
@@ -81,26 +81,15 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
         raise click.UsageError(str(exc)) from None
     rules_source = str(rules_file) if rules_file else "packaged default rules.toml"
     try:
-        with progress("Reading inbox   ", inbox_files(inbox), show) as bar:
-            data = read_inbox(inbox, rules, through, progress=lambda files: bar)
-        months = run_months(data, through)
-        with progress("Closing months  ", months, show) as bar:
-            result = run_engine(data, rules, through, progress=lambda items: bar)
+        outcome = run_inbox(inbox, out, rules, rules_source, through,
+                            progress=lambda label, items: progress(label, items, show))
     except InboxError as exc:
         raise click.UsageError(str(exc)) from None
     except RunError as exc:
         raise click.ClickException(str(exc)) from None
-
-    written: list[Path] = []
-    formulas = 0
-    try:
-        with progress("Writing workbooks", result.months, show) as bar:
-            for month in bar:
-                path = out / f"tiersheet-{month.month:%Y-%m}.xlsx"
-                formulas += write_month(path, month, result, inbox.name, rules_source)
-                written.append(path)
     except OSError as exc:
         raise click.ClickException(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from None
+    result, written, formulas = outcome.result, outcome.written, outcome.cells.get("formulas", 0)
 
     problems = [p for p in result.problems if p.is_problem]
     if not quiet:

@@ -1,0 +1,71 @@
+"""One run, stage by stage: read the inbox, apply the rules month by month, write the
+workbooks. The command line and the speed benchmark both go through here, so the benchmark times
+exactly what users run."""
+
+from __future__ import annotations
+
+import gc
+import time
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+from .config import Rules
+from .engine import RunResult, run_engine, run_months
+from .inbox import inbox_files, read_inbox
+from .workbook import write_month
+
+
+@dataclass
+class Outcome:
+    result: RunResult
+    written: list[Path]
+    cells: dict = field(default_factory=dict)     # "values" and "formulas" written
+    seconds: dict = field(default_factory=dict)   # "read", "rules", "write"
+
+
+@contextmanager
+def few_collections():
+    """A run builds millions of long-lived row objects that hold no reference cycles; Python's
+    cyclic garbage collector would rescan them over and over (a tenth of a large run). So
+    collections are made rarer, and what each stage has built is frozen out of later scans."""
+    threshold = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
+def run_inbox(inbox: Path, out: Path, rules: Rules, rules_source: str, through: date | None = None,
+              progress: Callable | None = None) -> Outcome:
+    """Read `inbox`, run every month, write OUT/tiersheet-YYYY-MM.xlsx for each.
+
+    `progress(label, items)` may return a context manager yielding the items (a progress bar)."""
+    progress = progress or (lambda label, items: nullcontext(items))
+    seconds = {}
+    with few_collections():
+        started = time.perf_counter()
+        with progress("Reading inbox    ", inbox_files(inbox)) as bar:
+            data = read_inbox(inbox, rules, through, progress=lambda files: bar)
+        gc.freeze()
+        seconds["read"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        with progress("Closing months   ", run_months(data, through)) as bar:
+            result = run_engine(data, rules, through, progress=lambda months: bar)
+        gc.freeze()
+        seconds["rules"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        written, cells = [], {}
+        with progress("Writing workbooks", result.months) as bar:
+            for month in bar:
+                path = out / f"tiersheet-{month.month:%Y-%m}.xlsx"
+                write_month(path, month, result, inbox.name, rules_source, stats=cells)
+                written.append(path)
+        seconds["write"] = time.perf_counter() - started
+    return Outcome(result, written, cells, seconds)
