@@ -113,7 +113,6 @@ def phase_floor(folder: str) -> dict:
     through write_url, then the file closed. Only the writing is timed, not loading the capture."""
     import pickle
 
-    import xlsxwriter
     from xlsxwriter import worksheet as ws
 
     from tiersheet.xlsx import Book, store
@@ -185,7 +184,6 @@ def main() -> None:
         child("capture", args.inbox, str(floor_out))
         floor = child("floor", str(floor_out))
     io_floor = read["seconds"] + floor["seconds"]
-    cells = full["value_cells"] + full["formula_cells"]
     print(f"inbox: {args.inbox}  (machine: {os.cpu_count()} cores, Python {sys.version.split()[0]})")
     print(f"read floor   {read['seconds']:8.1f} s   {read['cells_read']:,} cells read   peak {read['peak_rss_mib']:,.0f} MiB")
     print(f"write floor  {floor['seconds']:8.1f} s   {floor['cells']:,} cells ({full['formula_cells']:,} formulas) "

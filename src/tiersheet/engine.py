@@ -171,7 +171,6 @@ class Programme:
 
     def close_month(self, month: date) -> MonthResult:
         rules = self.rules
-        end = R.month_end(month)
         partners = [pid for pid in self.snapshots if self.entry[pid] <= month]
         rows: dict[str, PartnerMonth] = {}
         for pid in partners:

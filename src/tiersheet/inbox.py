@@ -534,7 +534,6 @@ class SheetReader:
                               f"whole sheet rejected ({len(data)} rows)")
             return kind, [], [problem], report
 
-        parsers = self._parsers[kind]
         required = set(REQUIRED[kind])
         if kind == "sales":
             required |= {"amount_usd"} if "amount" not in columns else set()

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
-from .config import Level, Requirement, Rules
+from .config import Level, Rules
 
 
 def add_months(day: date, months: int) -> date:
@@ -165,10 +165,3 @@ def coop_reimbursement(status_name: str, expense: float, requested: float | None
     if requested is not None and requested < cap:
         return float(requested), "requested amount (below the cap)"
     return cap, f"{rules.coop_share:.0%} of expense (cap)"
-
-
-def requirement_value(snapshot: dict, requirement: Requirement):
-    value = snapshot.get(requirement.key)
-    if requirement.kind == "count":
-        return int(value or 0)
-    return bool(value)

@@ -11,28 +11,16 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .config import Rules
 from .engine import MonthResult, PartnerMonth, RunResult
-from .inbox import SheetReport
-from .problems import DUPLICATE, Problem
+from .problems import DUPLICATE
 from .xlsx import Book, Column, Table, text_literal
-
-PARTNERS_HEADERS = ["Partner ID", "Partner", "Opening status", "Opening points", "Sales points",
-                    "Bonus points", "Activity points", "Closing points", "Status", "Change",
-                    "Margin %", "Next status", "Points to next", "Missing for status",
-                    "Missing for next", "Certificate expires", "At risk"]
-EXCEPTIONS_HEADERS = ["File", "Sheet", "Row", "Column", "Value", "Problem", "Action"]
-RECONCILIATION_HEADERS = ["File", "Sheet", "Kind", "Rows read", "Accepted", "Rejected",
-                          "Duplicates", "Balanced"]
-
 
 def name_for(*parts: str) -> str:
     """A defined name such as THRESHOLD_GOLD from rules keys."""
@@ -193,7 +181,6 @@ class MonthWriter:
     def write(self) -> int:
         rules, result = self.rules, self.result
         levels = rules.levels
-        n = len(levels)
         book = self.book
         summary = book.xl.add_worksheet("Summary")
         partners = Table(book, "Partners", [
@@ -312,12 +299,9 @@ class MonthWriter:
         book.close()
         return book.formulas
 
-    def formula(self, table: Table, values: dict, formulas: dict, links: dict | None = None) -> int:
-        return table.write(values, formulas, links)
-
     # -- Partners (O2): every derived column reads Month close, Requirements and the event sheets
     def _partners(self, partners, requirements, close, sales, activities, sales_blocks, activity_blocks):
-        rules, levels = self.rules, self.rules.levels
+        levels = self.rules.levels
         n = len(levels)
         mc = {key: close.ref + "!" + close.letter[key] + "#" for key in close.letter}
         meets = f"{close.ref}!{close.letter['meets_1']}#:{close.letter[f'meets_{n}']}#"
@@ -428,7 +412,7 @@ class MonthWriter:
 
     # -- Month close (R8, R10): how the closing level came about
     def _close(self, close, partners, requirements):
-        rules, levels = self.rules, self.rules.levels
+        levels = self.rules.levels
         n = len(levels)
         t = close.template
         pr = {key: partners.ref + "!" + partners.letter[key] + "#" for key in partners.letter}
@@ -629,7 +613,7 @@ class MonthWriter:
                 formulas["entitled_on"] = ("=MONTH_END", grant.entitled_on)
             else:
                 values["entitled_on"] = grant.entitled_on
-            self.formula(nfr, values, formulas)
+            nfr.write(values, formulas)
 
     # -- Leads (R14)
     def _leads(self, leads):
@@ -665,7 +649,7 @@ class MonthWriter:
                         "eligible": (fs["eligible"], eligible),
                         "reimbursement": (fs["reimbursement"], float(claim.reimbursement_usd)),
                         "reason": (fs["reason"], claim.reason)}
-            self.formula(coop, values, formulas)
+            coop.write(values, formulas)
 
     def _exceptions(self, exceptions):
         for problem in self.run.problems:
@@ -676,11 +660,11 @@ class MonthWriter:
     def _reconciliation(self, reconciliation):
         t = reconciliation.template
         for report in self.run.reports:
-            self.formula(reconciliation, {"file": report.file, "sheet": report.sheet, "kind": report.kind,
-                                          "read": report.rows_read, "accepted": report.accepted,
-                                          "rejected": report.rejected, "duplicates": report.duplicates},
-                         {"balanced": (t("={read}={accepted}+{rejected}+{duplicates}"),
-                                       report.rows_read == report.accepted + report.rejected + report.duplicates)})
+            reconciliation.write({"file": report.file, "sheet": report.sheet, "kind": report.kind,
+                                  "read": report.rows_read, "accepted": report.accepted,
+                                  "rejected": report.rejected, "duplicates": report.duplicates},
+                                 {"balanced": (t("={read}={accepted}+{rejected}+{duplicates}"),
+                                               report.rows_read == report.accepted + report.rejected + report.duplicates)})
 
     # -- Summary (O3): counts, changes, points by source, money, and charts
     def _summary(self, sheet, partners, sales, coop, leads, exceptions):
