@@ -58,3 +58,17 @@ def test_fast_store_matches_public_api(tmp_path):
     slow.close()
     assert sheet_xml(tmp_path / "fast.xlsx") == sheet_xml(tmp_path / "slow.xlsx")
     assert fast.formulas == 9 and fast.values == 6 + 5 + 3  # blanks, "" and NaN write nothing
+
+
+def test_a_table_never_runs_past_the_last_sheet_row(tmp_path, monkeypatch):
+    import pytest
+
+    from tiersheet import xlsx
+
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 4)  # a sheet of 4 rows: the header and 3 more
+    book = Book(tmp_path / "full.xlsx", datetime(2025, 1, 1), "t")
+    table = Table(book, "Sales", [Column("a", "A", 10)])
+    table.write_many(3, {"a": ["x", "y", "z"]})
+    with pytest.raises(xlsx.SheetFull, match="Sales sheet would need 5 rows"):
+        table.write_many(1, {"a": ["w"]})
+    book.close()

@@ -16,6 +16,7 @@ from .config import RulesError, load_rules
 from .engine import RunError
 from .inbox import InboxError
 from .pipeline import run_inbox
+from .xlsx import SheetFull
 
 
 def parse_month_option(ctx, param, value: str | None) -> date | None:
@@ -89,6 +90,8 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from None
+    except SheetFull as exc:
+        raise click.ClickException(str(exc)) from None
     result, written, formulas = outcome.result, outcome.written, outcome.cells.get("formulas", 0)
 
     problems = [p for p in result.problems if p.is_problem]

@@ -25,6 +25,11 @@ EXCEL_EPOCH = date(1899, 12, 30)
 EXCEL_EPOCH_ORDINAL = EXCEL_EPOCH.toordinal()
 MAX_URLS = 65_000    # Excel keeps at most 65,530 hyperlinks per sheet
 MAX_TEXT = 32_767    # characters in a cell
+MAX_ROWS = 1_048_576  # rows in a sheet
+
+
+class SheetFull(Exception):
+    """A table would run past the last row a sheet can hold."""
 
 
 def serial(day: date) -> int | float:
@@ -239,6 +244,9 @@ class Table:
         """Write `count` rows from columns. A formula column is (template, cached values), the
         template's # standing for the row, or (list of formulas, cached values). Links are
         (list of target cells such as "Sales!A5", list of texts). Returns the last row."""
+        if self.row + count > MAX_ROWS:
+            raise SheetFull(f"the {self.name} sheet would need {self.row + count:,} rows; a sheet holds "
+                            f"{MAX_ROWS:,}. Split the inbox (for example with --through) and run again.")
         styles = self.book.styles
         date_fmt = styles["date"]
         specs = []
