@@ -272,8 +272,7 @@ class MonthWriter:
         reconciliation = Table(book, "Reconciliation", [
             Column("file", "File", 24), Column("sheet", "Sheet", 14), Column("kind", "Kind", 28),
             Column("read", "Rows read", 10, "int"), Column("accepted", "Accepted", 10, "int"),
-            Column("rejected", "Rejected", 10, "int"), Column("duplicates", "Duplicates", 10, "int"),
-            Column("balanced", "Balanced", 10, "bool")])
+            Column("rejected", "Rejected", 10, "int"), Column("duplicates", "Duplicates", 10, "int")])
         write_rules(book, rules, result.month, result.end, self.rules_source)
 
         rows = {p.partner_id: i + 2 for i, p in enumerate(result.partners)}
@@ -292,7 +291,7 @@ class MonthWriter:
         self._coop(coop, partners, rows)
         self._exceptions(exceptions)
         self._reconciliation(reconciliation)
-        self._summary(summary, partners, sales, coop, leads, exceptions)
+        self._summary(summary, partners, sales, coop, leads, exceptions, reconciliation)
         for table in (partners, ledger, sales, activities, requirements, close, nfr, leads, coop,
                       exceptions, reconciliation):
             table.finish()
@@ -658,16 +657,13 @@ class MonthWriter:
                               "problem": problem.message, "action": problem.action})
 
     def _reconciliation(self, reconciliation):
-        t = reconciliation.template
         for report in self.run.reports:
             reconciliation.write({"file": report.file, "sheet": report.sheet, "kind": report.kind,
                                   "read": report.rows_read, "accepted": report.accepted,
-                                  "rejected": report.rejected, "duplicates": report.duplicates},
-                                 {"balanced": (t("={read}={accepted}+{rejected}+{duplicates}"),
-                                               report.rows_read == report.accepted + report.rejected + report.duplicates)})
+                                  "rejected": report.rejected, "duplicates": report.duplicates})
 
     # -- Summary (O3): counts, changes, points by source, money, and charts
-    def _summary(self, sheet, partners, sales, coop, leads, exceptions):
+    def _summary(self, sheet, partners, sales, coop, leads, exceptions, reconciliation):
         book, rules, result = self.book, self.rules, self.result
         styles = book.styles
         sheet.set_column(0, 0, 34)
@@ -755,6 +751,24 @@ class MonthWriter:
             r += 1
             sheet.write_string(r, 0, label)
             book.formula(sheet, r, 1, formula, "int", cached)
+
+        # I7: every input row is accounted for; the Reconciliation sheet's totals, checked.
+        r += 2
+        sheet.write_string(r, 0, "Input rows (Reconciliation)", styles["section"])
+        reports = self.run.reports
+        c_last = len(reports) + 1
+        totals = {key: sum(getattr(report, attr) for report in reports) for key, attr in (
+            ("read", "rows_read"), ("accepted", "accepted"), ("rejected", "rejected"), ("duplicates", "duplicates"))}
+        first_total = r + 1
+        for label, key in (("Rows read", "read"), ("Accepted", "accepted"), ("Rejected", "rejected"),
+                           ("Duplicates", "duplicates")):
+            r += 1
+            sheet.write_string(r, 0, label)
+            book.formula(sheet, r, 1, f"=SUM({col(reconciliation, key, c_last)})", "int", totals[key])
+        r += 1
+        sheet.write_string(r, 0, "Every row accounted for")
+        book.formula(sheet, r, 1, f"=B{first_total + 1}=B{first_total + 2}+B{first_total + 3}+B{first_total + 4}",
+                     "bool", totals["read"] == totals["accepted"] + totals["rejected"] + totals["duplicates"])
 
         chart = book.xl.add_chart({"type": "column"})
         for column, name in ((1, "Opening"), (2, "Closing")):
