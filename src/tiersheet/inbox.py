@@ -66,6 +66,9 @@ KEYS = {"partners": ["partner_id", "as_of"], "sales": ["invoice_id"],
 KIND_LABELS = {"partners": "partners", "sales": "sales", "activities": "activities",
                "leads": "leads", "claims": "co-op claims", "rates": "rates"}
 PROVENANCE = ["source_file", "source_sheet", "source_row"]
+# Spellings of our columns that exports commonly use (normalised); tiersheet.toml adds more.
+HEADER_ALIASES = {"1stlinesupport": "first_line_support", "nondisclosureagreement": "nda",
+                  "electronicpartneragreement": "partner_agreement"}
 REQUIREMENT_FIELDS = {"partner_agreement", "nda", "certified_engineers",
                       "certified_sales_specialists", "first_line_support", "logo_on_website",
                       "product_descriptions_on_website", "sales_commitment_usd",
@@ -496,7 +499,7 @@ class SheetReader:
 
     def header_fields(self, header: list[object]) -> dict[str, tuple[int, str]]:
         """canonical field -> (column index, header text as written)."""
-        known = {normalise_header(f): f for fields in FIELDS.values() for f in fields}
+        known = {normalise_header(f): f for fields in FIELDS.values() for f in fields} | HEADER_ALIASES
         found: dict[str, tuple[int, str]] = {}
         for index, cell in enumerate(header):
             if is_blank(cell):
