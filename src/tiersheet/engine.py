@@ -203,16 +203,14 @@ class Programme:
         leads = self._assign_leads(month, rows)
 
         sums = sales.groupby("partner_id")[["points", "bonus_points", "amount_usd"]].sum()
-        activity_sums = activities.groupby("partner_id")["points"].sum()
+        sales_points, bonus_points, amounts = (sums[c].to_dict() for c in ("points", "bonus_points", "amount_usd"))
+        activity_points = activities.groupby("partner_id")["points"].sum().to_dict()
         commitment_rank = rules.level(rules.commitment_level).rank
         for pid, row in rows.items():
-            if pid in sums.index:
-                row.sales_points = float(sums.at[pid, "points"])
-                row.bonus_points = float(sums.at[pid, "bonus_points"])
-                month_sales = float(sums.at[pid, "amount_usd"])
-            else:
-                month_sales = 0.0
-            row.activity_points = float(activity_sums.get(pid, 0.0))
+            row.sales_points = float(sales_points.get(pid, 0.0))
+            row.bonus_points = float(bonus_points.get(pid, 0.0))
+            month_sales = float(amounts.get(pid, 0.0))
+            row.activity_points = float(activity_points.get(pid, 0.0))
             row.points_before = max(0.0, row.opening_points + row.sales_points + row.bonus_points
                                     + row.activity_points)  # R3: never below 0
             self.history[pid][month] = (row.opening_rank, month_sales)
@@ -313,8 +311,9 @@ class Programme:
                 for territory in row.snapshot["territories"] or ():
                     by_territory[territory.strip().upper()].append(pid)
         assigned, reasons = [], []
+        eligible_by = {territory: sorted(set(ids)) for territory, ids in by_territory.items()}
         for territory in leads["territory"]:
-            eligible = sorted(set(by_territory.get(territory, [])))
+            eligible = eligible_by.get(territory, [])
             chosen = R.next_in_rotation(eligible, self.rotation.get(territory))
             if chosen is None:
                 assigned.append("")
