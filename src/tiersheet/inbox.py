@@ -593,7 +593,9 @@ class SheetReader:
             value = row[index] if index < len(row) else None
             kind_of = type(value)
             # fast paths for what spreadsheets usually hold
-            if kind_of is str:
+            if value is None:
+                pass
+            elif kind_of is str:
                 if parser is parse_text:
                     text = value.strip()
                     if text:
@@ -609,7 +611,7 @@ class SheetReader:
                 if abs(value) <= self.rules.max_amount_usd:
                     append(value)
                     continue
-            if is_blank(value):
+            if value is None or is_blank(value):
                 if required:
                     errors.setdefault(i, []).append(Problem(sheet.file, sheet.name, row_number, header, "",
                                                             "is empty but required", "row rejected"))
