@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import rules as R
 from .config import Rules
 from .engine import MonthResult, PartnerMonth, RunResult
 from .problems import DUPLICATE
@@ -435,8 +436,8 @@ class MonthWriter:
             fs[f"meets_{lv.rank}"] = f"={rq[f'meets_{lv.rank}']}"
         buffer = []
         for p in self.result.partners:
-            down_to = max([1, *[k for k in range(2, p.opening_rank) if p.meets[k]]])
-            up_to = max([p.opening_rank, *[lv.rank for lv in levels if p.points_before >= lv.threshold and p.meets[lv.rank]]])
+            down_to = R.downgrade_rank(p.opening_rank, p.meets)
+            up_to = R.upgrade_rank(p.opening_rank, p.points_before, p.meets, self.rules)
             cached = {"opening_status": levels[p.opening_rank - 1].name, "opening_level": p.opening_rank,
                       "points_before": p.points_before, "expiring": p.expiring,
                       "meets_opening": p.meets[p.opening_rank], "downgrade": p.downgrade,
