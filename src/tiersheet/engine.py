@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import rules as R
 from .config import Rules
-from .inbox import Inbox, month_of, next_month
+from .inbox import Inbox, month_of, next_month, normalise_header, previous_month
 from .problems import Problem
 
 
@@ -115,7 +115,6 @@ def run_months(inbox: Inbox, through: date | None) -> list[date]:
 
 def edition_issued(edition: str, issued: tuple[str, ...]) -> bool:
     """'InfoPace', 'infopace edition' or the full edition name all count as issued (R13)."""
-    from .inbox import normalise_header
     full = normalise_header(edition)
     for item in issued:
         item = normalise_header(item)
@@ -333,20 +332,16 @@ class Programme:
         history = self.history[row.partner_id]
         quarter_end = month
         while quarter_end.month % 3:
-            quarter_end = date(quarter_end.year - (quarter_end.month == 1), (quarter_end.month - 2) % 12 + 1, 1)
+            quarter_end = previous_month(quarter_end)
         while quarter_end >= min(history):
-            months = [quarter_end]
-            for _ in range(2):
-                prev = months[-1]
-                months.append(date(prev.year - (prev.month == 1), (prev.month - 2) % 12 + 1, 1))
+            months = [quarter_end, previous_month(quarter_end), previous_month(previous_month(quarter_end))]
             if all(m in history and history[m][0] >= commitment_rank for m in months):
                 row.quarter_label = f"{quarter_end.year}-Q{quarter_end.month // 3}"
                 row.quarter_sales = sum(history[m][1] for m in months)
                 row.quarter_includes_month = quarter_end == month
                 row.quarter_prior_sales = sum(history[m][1] for m in months if m != month)
                 break
-            quarter_end = months[-1]
-            quarter_end = date(quarter_end.year - (quarter_end.month == 1), (quarter_end.month - 2) % 12 + 1, 1)
+            quarter_end = previous_month(months[-1])
         row.commitment_met, row.commitment_detail = R.commitment_status(
             row.snapshot["sales_commitment_usd"], row.quarter_sales)
 

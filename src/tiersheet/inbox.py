@@ -710,6 +710,10 @@ def next_month(month: date) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
+def previous_month(month: date) -> date:
+    return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+
+
 def settle(records: dict[str, list[dict]], reports: dict, problems: list[Problem],
            through: date | None, rejected_partners: dict[str, str] | None = None) -> dict[str, list[dict]]:
     """Row decisions that need the whole inbox: rates, known partners, dates in the run."""
