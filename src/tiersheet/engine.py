@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import rules as R
 from .config import Rules
-from .inbox import Inbox, month_of, next_month, normalise_header, previous_month
+from .inbox import Inbox, joined_on, month_of, next_month, normalise_header, previous_month
 from .problems import Problem
 
 
@@ -159,12 +159,8 @@ class Programme:
         return in_force[-1] if in_force else snaps[0]
 
     def _entry_months(self, first: date) -> dict[str, date]:
-        entry = {}
-        for partner_id in self.snapshots:
-            joined = min((s["joined_on"] for s in self.snapshots[partner_id] if s["joined_on"]),
-                         default=None)
-            entry[partner_id] = max(first, month_of(joined)) if joined else first
-        return entry
+        joined = joined_on(s for snaps in self.snapshots.values() for s in snaps)
+        return {pid: max(first, month_of(day)) if day else first for pid, day in joined.items()}
 
     # --- one month ------------------------------------------------------------------------
 

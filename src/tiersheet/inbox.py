@@ -714,6 +714,15 @@ def previous_month(month: date) -> date:
     return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
 
 
+def joined_on(partner_rows: Iterable[dict]) -> dict[str, date | None]:
+    """Each partner's earliest joined_on over its snapshots (None when no snapshot gives one)."""
+    joined: dict[str, date | None] = {}
+    for partner in partner_rows:
+        day, known = partner["joined_on"], joined.get(partner["partner_id"])
+        joined[partner["partner_id"]] = min(day, known) if day and known else day or known
+    return joined
+
+
 def settle(records: dict[str, list[dict]], reports: dict, problems: list[Problem],
            through: date | None, rejected_partners: dict[str, str] | None = None) -> dict[str, list[dict]]:
     """Row decisions that need the whole inbox: rates, known partners, dates in the run."""
@@ -740,13 +749,7 @@ def settle(records: dict[str, list[dict]], reports: dict, problems: list[Problem
         sales.append(record)
     records = dict(records, sales=sales)
 
-    joined: dict[str, date | None] = {}
-    for partner in records["partners"]:
-        first = joined.get(partner["partner_id"], "none")
-        if first == "none":
-            joined[partner["partner_id"]] = partner["joined_on"]
-        elif partner["joined_on"] and (first is None or partner["joined_on"] < first):
-            joined[partner["partner_id"]] = partner["joined_on"]
+    joined = joined_on(records["partners"])
 
     date_field = {"sales": "invoice_date", "activities": "date", "leads": "received_on",
                   "claims": "date"}
