@@ -108,11 +108,6 @@ def load_rules(path: Path | None = None) -> Rules:
 _NUMBER = (int, float)
 
 
-def _table(raw: dict, key: str, where: str) -> dict:
-    value = _get(raw, key, dict, where)
-    return value
-
-
 def _get(raw: dict, key: str, kind, where: str):
     name = f"{where}.{key}" if where else key
     if key not in raw:
@@ -159,7 +154,7 @@ def parse_rules(raw: dict) -> Rules:
                     "certificates", "first_sale", "nfr", "leads", "coop", "limits"}, "")
 
     requirements = []
-    for key, spec in _table(raw, "requirements", "").items():
+    for key, spec in _get(raw, "requirements", dict, "").items():
         where = f"requirements.{key}"
         if not isinstance(spec, dict):
             raise RulesError(f"key '{where}' must be a table")
@@ -220,7 +215,7 @@ def parse_rules(raw: dict) -> Rules:
         return value
 
     activities = []
-    for key, spec in _table(raw, "activities", "").items():
+    for key, spec in _get(raw, "activities", dict, "").items():
         where = f"activities.{key}"
         if not isinstance(spec, dict):
             raise RulesError(f"key '{where}' must be a table")
@@ -232,26 +227,26 @@ def parse_rules(raw: dict) -> Rules:
                                    _get(spec, "points", int, where),
                                    _get(spec, "needs_approval", bool, where), tuple(aliases)))
 
-    points = _table(raw, "points", "")
+    points = _get(raw, "points", dict, "")
     _no_extra(points, {"usd_per_point"}, "points")
-    bonus = _table(raw, "bonus", "")
+    bonus = _get(raw, "bonus", dict, "")
     _no_extra(bonus, {"level", "points", "per_usd", "from", "until"}, "bonus")
-    commitment = _table(raw, "commitment", "")
+    commitment = _get(raw, "commitment", dict, "")
     _no_extra(commitment, {"level"}, "commitment")
-    certs = _table(raw, "certificates", "")
+    certs = _get(raw, "certificates", dict, "")
     _no_extra(certs, {"valid_months", "downgrade"}, "certificates")
     downgrade = _get(certs, "downgrade", str, "certificates")
     if downgrade not in ("expiry", "month_end"):
         raise RulesError(f"key 'certificates.downgrade' must be \"expiry\" or \"month_end\", not {downgrade!r}")
-    first = _table(raw, "first_sale", "")
+    first = _get(raw, "first_sale", dict, "")
     _no_extra(first, {"product", "sale_type", "discount"}, "first_sale")
-    nfr = _table(raw, "nfr", "")
+    nfr = _get(raw, "nfr", dict, "")
     _no_extra(nfr, {"first_sale_level"}, "nfr")
-    leads = _table(raw, "leads", "")
+    leads = _get(raw, "leads", dict, "")
     _no_extra(leads, {"level"}, "leads")
-    coop = _table(raw, "coop", "")
+    coop = _get(raw, "coop", dict, "")
     _no_extra(coop, {"min_level", "share"}, "coop")
-    limits = _table(raw, "limits", "")
+    limits = _get(raw, "limits", dict, "")
     _no_extra(limits, {"max_amount_usd"}, "limits")
 
     usd_per_point = float(_get(points, "usd_per_point", float, "points"))
