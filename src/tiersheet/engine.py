@@ -371,8 +371,10 @@ class Programme:
 
 
 def run_engine(inbox: Inbox, rules: Rules, through: date | None = None,
-               progress: Callable[[Iterable], Iterable] | None = None) -> RunResult:
-    months = run_months(inbox, through)
+               progress: Callable[[Iterable], Iterable] | None = None,
+               months: list[date] | None = None) -> RunResult:
+    """Close every month of the run (`months`, when the caller has already worked them out)."""
+    months = months or run_months(inbox, through)
     programme = Programme(inbox, rules, months)
     results = [programme.close_month(month) for month in (progress(months) if progress else months)]
     return RunResult(rules, results, inbox.problems, inbox.reports)

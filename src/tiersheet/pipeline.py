@@ -55,8 +55,9 @@ def run_inbox(inbox: Path, out: Path, rules: Rules, rules_source: str, through: 
         seconds["read"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        with progress("Closing months   ", run_months(data, through)) as bar:
-            result = run_engine(data, rules, through, progress=lambda months: bar)
+        months = run_months(data, through)
+        with progress("Closing months   ", months) as bar:
+            result = run_engine(data, rules, through, progress=lambda items: bar, months=months)
         gc.freeze()
         seconds["rules"] = time.perf_counter() - started
 
