@@ -284,3 +284,32 @@ def test_cli_works_as_a_module(tmp_path):
                           capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stderr
     assert "wrote" in done.stdout
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_o1_outputs_get_the_mode_an_ordinary_file_gets_under_the_umask(tmp_path, umask, mode):
+    """Issue 8.1: a colleague on a shared folder can open the workbooks (not -rw-------)."""
+    import os
+    import stat
+    out = tmp_path / "out"
+    previous = os.umask(umask)
+    try:
+        result = invoke("run", str(SAMPLES), "--out", str(out))
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert len(written) >= 3
+    for path in written:
+        assert stat.S_IMODE(path.stat().st_mode) == mode, path
+
+
+def test_o1_unwritable_output_folder_names_the_folder_not_a_temporary_file(tmp_path):
+    """Issue 8: the error names the output folder, not the hidden temporary file (a file
+    standing where a folder should be fails for root too, unlike permissions)."""
+    (tmp_path / "taken").write_text("a file, not a folder")
+    out = tmp_path / "taken" / "out"
+    result = CliRunner().invoke(main, ["run", str(SAMPLES), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert f"cannot write to folder {out}" in result.output
+    assert ".tmp" not in result.output and "Traceback" not in result.output

@@ -15,6 +15,7 @@ from . import __version__
 from .config import RulesError, load_rules
 from .engine import RunError
 from .inbox import InboxError
+from .outputs import OutputError
 from .pipeline import run_inbox
 from .xlsx import SheetFull
 
@@ -87,6 +88,8 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
     except InboxError as exc:
         raise click.UsageError(str(exc)) from None
     except RunError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OutputError as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from None

@@ -8,9 +8,7 @@ are reached by direct references, never whole columns. Input text is always writ
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import pandas as pd
 from . import rules as R
 from .config import Rules
 from .engine import MonthResult, PartnerMonth, RunResult
+from .outputs import atomic_output
 from .problems import DUPLICATE
 from .xlsx import Book, Column, Table, text_literal
 
@@ -150,20 +149,12 @@ def write_month(path: Path, result: MonthResult, run: RunResult, inbox_name: str
                 rules_source: str, stats: dict | None = None) -> int:
     """Write one month's channel workbook atomically; returns the number of formula cells
     (and adds the value and formula cells written to `stats`, when given)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx.tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        writer = MonthWriter(Path(temp), result, run, inbox_name, rules_source)
+    with atomic_output(Path(path)) as temp:
+        writer = MonthWriter(temp, result, run, inbox_name, rules_source)
         count = writer.write()
-        os.replace(temp, path)
-        if stats is not None:
-            stats["values"] = stats.get("values", 0) + writer.book.values
-            stats["formulas"] = stats.get("formulas", 0) + writer.book.formulas
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    if stats is not None:
+        stats["values"] = stats.get("values", 0) + writer.book.values
+        stats["formulas"] = stats.get("formulas", 0) + writer.book.formulas
     return count
 
 

@@ -1,0 +1,74 @@
+"""Writing output files safely: never half a file under its final name, and the same
+permissions an ordinary file would get.
+
+Every file tiersheet writes (workbooks, statements, index files, .eml files, logs) goes through
+`atomic_output`: it is written under a hidden temporary name in the same folder and renamed into
+place when complete (O1). `tempfile.mkstemp` creates that file readable by its owner only
+(0600), and the rename keeps the mode, so the mode an ordinary `open(path, "w")` would have given
+(0666 less the user's umask: `-rw-r--r--` under umask 022) is set before the rename; colleagues on
+a shared folder can open the outputs.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+_umask_lock = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process's umask (reading it means setting it, so briefly and under a lock)."""
+    with _umask_lock:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def ordinary_mode() -> int:
+    """The mode `open(path, "w")` gives a new file under the current umask."""
+    return 0o666 & ~current_umask()
+
+
+class OutputError(Exception):
+    """An output folder or file cannot be written; the message names it, never the hidden
+    temporary file."""
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success it becomes `path` with ordinary
+    permissions, on any failure (or Ctrl-C) it is removed and `path` is left as it was."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=f"{path.suffix}.tmp",
+                                        dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write to folder {path.parent}: {exc.strerror or exc}") from None
+    os.close(handle)
+    temp_path = Path(temp)
+    try:
+        yield temp_path
+        os.chmod(temp_path, ordinary_mode())
+        os.replace(temp_path, path)
+    except OSError as exc:
+        temp_path.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        temp_path.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically, with ordinary permissions."""
+    with atomic_output(path) as temp:
+        temp.write_bytes(data)
+
+
+def write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
+    write_bytes(path, text.encode(encoding))
