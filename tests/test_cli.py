@@ -185,13 +185,40 @@ def test_o4_rules_sheet_defines_parameter_names(sample_run):
     assert rows["MARGIN_CERTIFIED"] == ("R11", 0.45)
 
 
-def test_through_cuts_the_run_and_rejects_later_rows(tmp_path):
+def test_i7_through_cuts_the_run_and_notes_later_rows_without_problems(tmp_path):
+    """Issue 8.3: rows after --through are not wrong: accepted on Reconciliation, noted once per
+    sheet, not problems (the samples have 8 problems whatever the cut-off)."""
     out = tmp_path / "out"
     result = invoke("run", str(SAMPLES), "--out", str(out), "--through", "2025-02")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["tiersheet-2025-01.xlsx", "tiersheet-2025-02.xlsx"]
-    sheet = openpyxl.load_workbook(out / "tiersheet-2025-02.xlsx", data_only=True)["Exceptions"]
-    assert any("--through" in (r[5] or "") for r in sheet.iter_rows(min_row=2, values_only=True))
+    assert "8 problem(s)" in result.output
+    book = openpyxl.load_workbook(out / "tiersheet-2025-02.xlsx", data_only=True)
+    notes = [r for r in book["Exceptions"].iter_rows(min_row=2, values_only=True)
+             if r[6] == "noted (not a problem)"]
+    # the 23 rows that --through 2025-02 used to reject (31 problems instead of 8), one note a sheet
+    assert sorted((r[0], r[1], r[5]) for r in notes) == [
+        ("2025-03-portal-activities.csv", "2025-03-portal-activities", "2 rows dated after 2025-02, outside this run (--through)"),
+        ("2025-03.xlsx", "Activities", "1 row dated after 2025-02, outside this run (--through)"),
+        ("2025-03.xlsx", "Co-op", "3 rows dated after 2025-02, outside this run (--through)"),
+        ("2025-03.xlsx", "Leads", "6 rows dated after 2025-02, outside this run (--through)"),
+        ("2025-03.xlsx", "Sales", "11 rows dated after 2025-02, outside this run (--through)"),
+    ]
+    reconciliation = {(r[0], r[1]): r[2:] for r in book["Reconciliation"].iter_rows(min_row=2, values_only=True)}
+    assert all(read == accepted + rejected + duplicates
+               for _, read, accepted, rejected, duplicates in reconciliation.values())
+    assert reconciliation[("2025-03.xlsx", "Sales")] == ("sales", 12, 11, 0, 1)  # accepted, not rejected
+    summary = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True) if r[0]}
+    assert (summary["Problems (see Exceptions)"], summary["Notes (not problems)"]) == (8, 5)
+
+
+def test_i7_strict_ignores_rows_outside_the_run(tmp_path):
+    """Issue 8.3: --strict counts problems, and rows after --through are not problems."""
+    inbox = write_inbox(tmp_path / "inbox", [["S1", "P1", date(2025, 1, 5), 100],
+                                             ["S2", "P1", date(2025, 3, 6), 100]])
+    result = invoke("run", str(inbox), "--out", str(tmp_path / "out"), "--through", "2025-01", "--strict")
+    assert result.exit_code == 0, result.output
+    assert "0 problem(s)" in result.output
 
 
 def test_through_extends_the_run(tmp_path):

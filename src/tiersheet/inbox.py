@@ -21,7 +21,7 @@ import pandas as pd
 
 from .config import Rules
 from .rules import excel_round
-from .problems import DUPLICATE, ERROR, WARNING, Problem
+from .problems import DUPLICATE, ERROR, NOTE, NOTED, WARNING, Problem
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"}
 MAPPING_FILE = "tiersheet.toml"
@@ -754,6 +754,7 @@ def settle(records: dict[str, list[dict]], reports: dict, problems: list[Problem
     date_field = {"sales": "invoice_date", "activities": "date", "leads": "received_on",
                   "claims": "date"}
     limit = next_month(through) if through is not None else None
+    later: dict[tuple[str, str, str], int] = defaultdict(int)  # (file, sheet, column) -> rows
     settled = {"partners": records["partners"], "rates": records["rates"]}
     for kind, column in date_field.items():
         kept = []
@@ -773,12 +774,18 @@ def settle(records: dict[str, list[dict]], reports: dict, problems: list[Problem
                            reports, problems)
                     continue
             if limit is not None and day >= limit:
-                reject(record, column, day,
-                       f"dated after the run's last month {through:%Y-%m} (--through)",
-                       reports, problems)
+                later[(record["source_file"], record["source_sheet"], column)] += 1
                 continue
             kept.append(record)
         settled[kind] = kept
+    # I7: rows dated after --through are not wrong: accepted, not used, and noted once per sheet.
+    for (file, sheet, column), count in later.items():
+        report = reports[(file, sheet)]
+        report.accepted += count
+        rows = "1 row" if count == 1 else f"{count} rows"
+        problems.append(Problem(file, sheet, None, report.header(column), "",
+                                f"{rows} dated after {through:%Y-%m}, outside this run (--through)",
+                                NOTED, NOTE))
     return settled
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 ERROR = "error"          # the row (or sheet, or file) was rejected
 WARNING = "warning"      # the row was used, with the stated assumption
 DUPLICATE = "duplicate"  # an exact duplicate, counted once: reported, not a problem (O7)
+NOTE = "note"            # information (rows outside the run, skipped title rows): not a problem (I7)
+NOTED = "noted (not a problem)"  # the Action of every note, so formulas can tell notes apart
 
 
 @dataclass(frozen=True)
@@ -26,8 +28,8 @@ class Problem:
 
     @property
     def is_problem(self) -> bool:
-        """Exact duplicates are reported but do not count as problems (O7, O8 --strict)."""
-        return self.severity != DUPLICATE
+        """Exact duplicates and notes are reported but are not problems (I7, O7, O8 --strict)."""
+        return self.severity not in (DUPLICATE, NOTE)
 
     def __str__(self) -> str:
         where = self.file

@@ -19,7 +19,7 @@ from . import rules as R
 from .config import Rules
 from .engine import MonthResult, PartnerMonth, RunResult
 from .outputs import atomic_output
-from .problems import DUPLICATE
+from .problems import DUPLICATE, NOTE, NOTED
 from .xlsx import Book, Column, Table, text_literal
 
 def name_for(*parts: str) -> str:
@@ -732,14 +732,18 @@ class MonthWriter:
         assigned = int((result.leads["assigned_to"] != "").sum()) if len(result.leads) else 0
         problems = [p for p in self.run.problems]
         counted_once = sum(1 for p in problems if p.severity == DUPLICATE)
+        notes = sum(1 for p in problems if p.severity == NOTE)
         e_last = len(problems) + 1
+        actions = col(exceptions, "action", e_last)
         for label, formula, cached in (
                 ("Leads received", f"=COUNTA({col(leads, 'lead_id', l_last)})", len(result.leads)),
                 ("Leads assigned", f"=COUNTA({col(leads, 'assigned', l_last)})", assigned),
                 ("Problems (see Exceptions)",
-                 f'=COUNTA({col(exceptions, "file", e_last)})-COUNTIF({col(exceptions, "action", e_last)},"counted once")',
-                 len(problems) - counted_once),
-                ("Exact duplicates counted once", f'=COUNTIF({col(exceptions, "action", e_last)},"counted once")', counted_once)):
+                 f'=COUNTA({col(exceptions, "file", e_last)})-COUNTIF({actions},"counted once")'
+                 f'-COUNTIF({actions},{text_literal(NOTED)})',
+                 len(problems) - counted_once - notes),
+                ("Exact duplicates counted once", f'=COUNTIF({actions},"counted once")', counted_once),
+                ("Notes (not problems)", f"=COUNTIF({actions},{text_literal(NOTED)})", notes)):
             r += 1
             sheet.write_string(r, 0, label)
             book.formula(sheet, r, 1, formula, "int", cached)
