@@ -13,10 +13,10 @@ import click
 
 from . import __version__
 from .config import RulesError, load_rules
-from .engine import RunError
+from .engine import RunError, ThroughTooFar
 from .inbox import InboxError
 from .outputs import OutputError
-from .pipeline import run_inbox
+from .pipeline import Interrupted, run_inbox
 from .xlsx import SheetFull
 
 
@@ -39,7 +39,37 @@ def progress(label: str, items, show: bool):
         yield items
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class BadInput(click.ClickException):
+    """A usage error about a file named on the command line (a rules file, tiersheet.toml,
+    --through against the inbox): one line, exit 2, without click's usage banner."""
+    exit_code = 2
+
+
+class Programme(click.Group):
+    """The command group; Ctrl-C anywhere ends with a word on what was completed and exit 130,
+    never a traceback (click alone says "Aborted!" and exits 1)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except Interrupted as exc:
+            report_interrupt(exc.written, exc.pending)
+        except KeyboardInterrupt:
+            report_interrupt([], None)
+        ctx.exit(130)
+
+
+def report_interrupt(written: list[Path], pending: int | None) -> None:
+    if written:
+        click.echo(f"Interrupted: {len(written)} workbook(s) were completed and are whole:", err=True)
+        for path in written:
+            click.echo(f"  wrote {path}", err=True)
+        click.echo(f"{pending} more were not written (no half-written file is left).", err=True)
+    else:
+        click.echo("Interrupted: nothing was written.", err=True)
+
+
+@click.group(cls=Programme, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tiersheet")
 def main() -> None:
     """tiersheet runs a reseller partner programme from spreadsheets.
@@ -50,7 +80,7 @@ def main() -> None:
     """
 
 
-@main.command()
+@main.command(short_help="Apply the rules to an inbox and write the monthly workbooks.")
 @click.argument("inbox", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
               show_default=True, help="Folder for the workbooks (created if missing).")
@@ -80,13 +110,19 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
     try:
         rules = load_rules(rules_file)
     except RulesError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise BadInput(str(exc)) from None
     rules_source = str(rules_file) if rules_file else "packaged default rules.toml"
+
+    def announce(months: list[date]) -> None:
+        if not quiet:
+            click.echo(f"Running {len(months)} month(s), {months[0]:%Y-%m}..{months[-1]:%Y-%m}", err=True)
+
     try:
         outcome = run_inbox(inbox, out, rules, rules_source, through,
-                            progress=lambda label, items: progress(label, items, show))
-    except InboxError as exc:
-        raise click.UsageError(str(exc)) from None
+                            progress=lambda label, items: progress(label, items, show),
+                            announce=announce)
+    except (InboxError, ThroughTooFar) as exc:
+        raise BadInput(str(exc)) from None
     except RunError as exc:
         raise click.ClickException(str(exc)) from None
     except OutputError as exc:
@@ -108,6 +144,10 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
                    f"{rows} input rows, {len(problems)} problem(s) (see the Exceptions sheet)")
         for path in written:
             click.echo(f"  wrote {path}")
+        stale = earlier_workbooks(out, written)
+        if stale:
+            click.echo(f"  {len(stale)} workbook(s) in {out} are from an earlier run, not this one "
+                       f"(delete them if they are stale): {', '.join(p.name for p in stale)}")
         click.echo(f"Done in {time.monotonic() - started:.1f}s ({formulas} formula cells).")
     if check_formulas and not verify_all(written, quiet):
         raise click.ClickException("--verify: LibreOffice computes different values (listed above)")
@@ -117,6 +157,13 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
         if len(problems) > 20:
             click.echo(f"  ... and {len(problems) - 20} more", err=True)
         raise click.ClickException(f"--strict: the inbox has {len(problems)} problem(s)")
+
+
+def earlier_workbooks(out: Path, written: list[Path]) -> list[Path]:
+    """Channel workbooks in OUT that this run did not write (left from an earlier run)."""
+    ours = {path.name for path in written}
+    return sorted(path for path in out.glob("tiersheet-*.xlsx")
+                  if re.fullmatch(r"tiersheet-\d{4}-\d{2}\.xlsx", path.name) and path.name not in ours)
 
 
 def verify_all(paths: list[Path], quiet: bool, timeout: float = 300) -> bool:
@@ -143,7 +190,7 @@ def verify_all(paths: list[Path], quiet: bool, timeout: float = 300) -> bool:
     return agree
 
 
-@main.command()
+@main.command(short_help="Recalculate workbooks in LibreOffice and report any cell that differs.")
 @click.argument("workbooks", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--timeout", default=300, show_default=True, type=click.FloatRange(min=1),

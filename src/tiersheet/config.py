@@ -89,15 +89,32 @@ def default_rules_path() -> Path:
     return Path(str(resources.files("tiersheet").joinpath("rules.toml")))
 
 
+def read_toml(path: Path) -> dict:
+    """A TOML file as written by people: UTF-8, with or without the byte-order mark that
+    Windows Notepad writes. Anything unreadable is a ValueError whose message starts with the
+    path and says what is wrong in one line."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: is not a text file in UTF-8 (byte {exc.start + 1} is 0x{data[exc.start]:02x}); "
+                         "save it as UTF-8 text") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: is not valid TOML: {exc}") from None
+
+
 def load_rules(path: Path | None = None) -> Rules:
     """Read and check a rules file (the packaged default when `path` is None)."""
     path = path or default_rules_path()
     try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RulesError(f"cannot read rules file {path}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RulesError(f"rules file {path} is not valid TOML: {exc}") from None
+        raw = read_toml(Path(path))
+    except ValueError as exc:
+        raise RulesError(f"rules file {exc}") from None
     try:
         rules = parse_rules(raw)
     except RulesError as exc:

@@ -92,6 +92,13 @@ class RunError(Exception):
     """The run cannot go on (for example: nothing dated in the inbox)."""
 
 
+class ThroughTooFar(RunError):
+    """--through lies so far past the inbox's events that it is surely a typo (a usage error)."""
+
+
+MAX_MONTHS_PAST_EVENTS = 24  # how far --through may extend a run past its latest dated event
+
+
 def run_months(inbox: Inbox, through: date | None) -> list[date]:
     """Every month from the earliest dated event to the latest, or to --through (R2)."""
     dates = [frame[column] for frame, column in (
@@ -105,6 +112,11 @@ def run_months(inbox: Inbox, through: date | None) -> list[date]:
     first = min(min(d) for d in dates)
     last = max(max(d) for d in dates)
     start, end = month_of(first), through or month_of(last)
+    if through is not None and through > R.add_months(month_of(last), MAX_MONTHS_PAST_EVENTS):
+        gap = (through.year - last.year) * 12 + through.month - last.month
+        raise ThroughTooFar(
+            f"--through {through:%Y-%m} is {gap:,} months after the latest dated event ({last:%Y-%m}); "
+            f"a run may go on at most {MAX_MONTHS_PAST_EVENTS} months past it. Check the year.")
     if end < start:
         raise RunError(f"--through {through:%Y-%m} is before the first dated event ({start:%Y-%m})")
     months = [start]

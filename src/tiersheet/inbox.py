@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import tomllib
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from .config import Rules
+from .config import Rules, read_toml
 from .rules import excel_round
 from .problems import DUPLICATE, ERROR, NOTE, NOTED, WARNING, Problem
 
@@ -322,9 +321,9 @@ def load_mapping(folder: Path) -> dict[str, str]:
     if not path.exists():
         return {}
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InboxError(f"{path}: cannot read header mapping: {exc}") from None
+        raw = read_toml(path)
+    except ValueError as exc:
+        raise InboxError(f"header mapping {exc}") from None
     known = {f for fields in FIELDS.values() for f in fields}
     for key in raw:
         if key != "headers":
@@ -406,10 +405,10 @@ def read_file(path: Path, display: str) -> tuple[list[RawSheet], Problem | None]
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         name = type(exc).__name__
         if "Password" in name or "encrypt" in message.casefold() or "password" in message.casefold():
-            why = "is encrypted (password-protected)"
-        else:
-            why = "is not a readable spreadsheet"
-        return [], Problem(display, "", None, "", "", f"{why}: {message}", "file skipped")
+            why = "is encrypted (password-protected): save an unprotected copy into the inbox"
+        else:  # the reader's own words ("Could not find EOCD") would tell a user nothing
+            why = "is not a readable spreadsheet (the file is damaged or not a workbook)"
+        return [], Problem(display, "", None, "", "", why, "file skipped")
 
 
 def inbox_files(folder: Path) -> list[Path]:

@@ -18,6 +18,15 @@ from .inbox import inbox_files, read_inbox
 from .workbook import write_month
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run, carrying the files completed before it (each complete: O1)."""
+
+    def __init__(self, written: list[Path], pending: int):
+        super().__init__()
+        self.written = written
+        self.pending = pending
+
+
 @dataclass
 class Outcome:
     result: RunResult
@@ -41,10 +50,12 @@ def few_collections():
 
 
 def run_inbox(inbox: Path, out: Path, rules: Rules, rules_source: str, through: date | None = None,
-              progress: Callable | None = None) -> Outcome:
+              progress: Callable | None = None,
+              announce: Callable[[list[date]], None] | None = None) -> Outcome:
     """Read `inbox`, run every month, write OUT/tiersheet-YYYY-MM.xlsx for each.
 
-    `progress(label, items)` may return a context manager yielding the items (a progress bar)."""
+    `progress(label, items)` may return a context manager yielding the items (a progress bar);
+    `announce(months)` hears the run's months before the long work on them starts."""
     progress = progress or (lambda label, items: nullcontext(items))
     seconds = {}
     with few_collections():
@@ -56,6 +67,8 @@ def run_inbox(inbox: Path, out: Path, rules: Rules, rules_source: str, through: 
 
         started = time.perf_counter()
         months = run_months(data, through)
+        if announce:
+            announce(months)
         with progress("Closing months   ", months) as bar:
             result = run_engine(data, rules, through, progress=lambda items: bar, months=months)
         gc.freeze()
@@ -63,10 +76,13 @@ def run_inbox(inbox: Path, out: Path, rules: Rules, rules_source: str, through: 
 
         started = time.perf_counter()
         written, cells = [], {}
-        with progress("Writing workbooks", result.months) as bar:
-            for month in bar:
-                path = out / f"tiersheet-{month.month:%Y-%m}.xlsx"
-                write_month(path, month, result, inbox.name, rules_source, stats=cells)
-                written.append(path)
+        try:
+            with progress("Writing workbooks", result.months) as bar:
+                for month in bar:
+                    path = out / f"tiersheet-{month.month:%Y-%m}.xlsx"
+                    write_month(path, month, result, inbox.name, rules_source, stats=cells)
+                    written.append(path)
+        except KeyboardInterrupt:
+            raise Interrupted(written, len(result.months) - len(written)) from None
         seconds["write"] = time.perf_counter() - started
     return Outcome(result, written, cells, seconds)
