@@ -19,6 +19,8 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils import get_column_letter
 
+from .xlsx import quote_sheet
+
 RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
 <item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
@@ -43,7 +45,7 @@ class Difference:
     recalculated: object
 
     def __str__(self) -> str:
-        return (f"{self.sheet}!{self.cell}: {self.formula}  cached {self.cached!r}, "
+        return (f"{quote_sheet(self.sheet)}!{self.cell}: {self.formula}  cached {self.cached!r}, "
                 f"LibreOffice {self.recalculated!r}")
 
 
