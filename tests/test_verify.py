@@ -37,6 +37,20 @@ def run(inbox: Path, out: Path, *extra: str):
     return sorted(out.glob("tiersheet-*.xlsx"))
 
 
+def tamper(path: Path, member: str, cell: str, old: str, new: str, into: Path) -> Path:
+    """Copy workbook `path` to `into`, replacing `old` by `new` once in formula cell `cell` of `member`."""
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(into, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == member:
+                text, count = re.subn(rf'(<c r="{cell}"[^>]*><f>[^<]*</f>){re.escape(old)}',
+                                      lambda m: m.group(1) + new, data.decode())
+                assert count == 1
+                data = text.encode()
+            target.writestr(item, data)
+    return into
+
+
 @needs_soffice
 def test_o4_samples_recalculate_to_the_same_values(tmp_path):
     paths = run(SAMPLES, tmp_path / "out")
@@ -66,26 +80,17 @@ def test_run_verify_option_checks_what_it_wrote(tmp_path):
 def test_verify_reports_a_cell_whose_cached_value_is_wrong(tmp_path):
     path = run(SAMPLES, tmp_path / "out")[0]
     # Tamper with one cached value: Partners!H2 (P001's closing points, 3922 in samples/README.md).
-    tampered = tmp_path / "tampered.xlsx"
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(tampered, "w", zipfile.ZIP_DEFLATED) as target:
-        for item in source.infolist():
-            data = source.read(item.filename)
-            if item.filename == "xl/worksheets/sheet2.xml":
-                text = data.decode()
-                text, count = re.subn(r'(<c r="H2"[^>]*><f>[^<]*</f><v>)3922(</v>)', r"\g<1>3921\g<2>", text)
-                assert count == 1
-                data = text.encode()
-            target.writestr(item, data)
+    tampered = tamper(path, "xl/worksheets/sheet2.xml", "H2", "<v>3922</v>", "<v>3921</v>",
+                      tmp_path / "tampered.xlsx")
     result = CliRunner().invoke(main, ["verify", str(tampered)])
     assert result.exit_code == 1
     assert "Partners!H2" in result.output and "3921" in result.output and "3922" in result.output
 
 
 def test_verify_without_libreoffice_explains_how_to_install(tmp_path, monkeypatch):
+    book = run(SAMPLES, tmp_path / "out")[0]
     monkeypatch.setattr(verify_module.shutil, "which", lambda name: None)
     monkeypatch.delenv("TIERSHEET_SOFFICE", raising=False)
-    book = tmp_path / "x.xlsx"
-    openpyxl.Workbook().save(book)
     result = CliRunner().invoke(main, ["verify", str(book)])
     assert result.exit_code == 2
     assert "LibreOffice is not installed" in result.output and "apt-get install" in result.output
@@ -93,6 +98,69 @@ def test_verify_without_libreoffice_explains_how_to_install(tmp_path, monkeypatc
 
 def test_verify_needs_a_workbook():
     assert CliRunner().invoke(main, ["verify"]).exit_code == 2
+
+
+def without_libreoffice(monkeypatch) -> None:
+    """Make LibreOffice look missing, to show an answer comes before LibreOffice is needed."""
+    monkeypatch.setattr(verify_module.shutil, "which", lambda name: None)
+    monkeypatch.delenv("TIERSHEET_SOFFICE", raising=False)
+
+
+def test_verify_says_once_that_a_workbook_saved_without_cached_values_has_nothing_to_compare(
+        tmp_path, monkeypatch):
+    """O4/O7, issue 8.7: openpyxl drops cached formula values on save; rather than listing every
+    formula cell as "cached None", verify says so in one line and exits 1, without LibreOffice."""
+    written = run(SAMPLES, tmp_path / "out")[0]
+    resaved = tmp_path / "resaved.xlsx"
+    openpyxl.load_workbook(written).save(resaved)
+    without_libreoffice(monkeypatch)
+    result = CliRunner().invoke(main, ["verify", str(resaved)])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {resaved}: its formulas carry no cached values (it was saved by a "
+                             "program that drops them), so there is nothing to compare; run tiersheet "
+                             "again to rewrite it\n")
+
+
+def test_verify_says_once_that_a_workbook_without_formulas_has_nothing_to_compare(tmp_path, monkeypatch):
+    """O4/O7, issue 8.7: a file with no formulas proves nothing; verify says so in one line and
+    exits 1 (not "all 0 formula cells agree"), without LibreOffice."""
+    book = tmp_path / "plain.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Partner ID", "Amount USD"])
+    workbook.active.append(["P1", 500])
+    workbook.save(book)
+    without_libreoffice(monkeypatch)
+    result = CliRunner().invoke(main, ["verify", str(book)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {book}: it has no formulas, so there is nothing to compare\n"
+
+
+@needs_soffice
+def test_verify_still_lists_a_formula_whose_cached_value_alone_is_missing(tmp_path):
+    """O4/O7, issue 8.7: only a workbook with no cached value at all is refused; one missing
+    cached value is a difference, as before."""
+    path = run(SAMPLES, tmp_path / "out")[0]
+    tampered = tamper(path, "xl/worksheets/sheet2.xml", "H2", "<v>3922</v>", "",
+                      tmp_path / "tampered.xlsx")
+    result = CliRunner().invoke(main, ["verify", str(tampered)])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[1:] == [
+        "  Partners!H2: =IF('Month close'!M2,INDEX(THRESHOLDS,'Month close'!P2),'Month close'!D2)  "
+        "cached None, LibreOffice 3922"]
+
+
+@needs_soffice
+def test_verify_quotes_a_sheet_name_as_excel_does(tmp_path):
+    """O4/O7, issue 8.7: a difference on the "Month close" sheet reads 'Month close'!D4, the
+    reference Excel would accept, not Month close!D4."""
+    path = run(SAMPLES, tmp_path / "out")[0]
+    tampered = tamper(path, "xl/worksheets/sheet7.xml", "D4", "<v>2374</v>", "<v>2373</v>",
+                      tmp_path / "tampered.xlsx")
+    result = CliRunner().invoke(main, ["verify", str(tampered)])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[1:] == [
+        "  'Month close'!D4: =MAX(0,Partners!D4+Partners!E4+Partners!F4+Partners!G4)  "
+        "cached 2373, LibreOffice 2374"]
 
 
 # --- mutation: edit an input cell in the written workbook, recalculate, compare with the engine

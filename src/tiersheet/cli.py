@@ -203,11 +203,17 @@ def verify(workbooks: tuple[Path, ...], timeout: float, quiet: bool) -> None:
     load; every formula cell's cached value (what tiersheet computed) is compared with
     LibreOffice's. Differences are listed as sheet, cell, formula, cached and recalculated value.
 
-    Exit status: 0 when all agree, 1 when any cell differs (or LibreOffice failed), 2 for usage
-    errors, including LibreOffice not being installed.
+    Exit status: 0 when all agree, 1 when any cell differs (or LibreOffice failed, or a workbook
+    has nothing to compare: no formulas, or formulas without cached values), 2 for usage errors,
+    including LibreOffice not being installed.
     """
-    from .verify import VerifyError, find_soffice
+    from .verify import VerifyError, check_comparable, find_soffice
 
+    try:
+        for path in workbooks:
+            check_comparable(path)
+    except VerifyError as exc:
+        raise click.ClickException(str(exc)) from None
     try:
         find_soffice()
     except VerifyError as exc:

@@ -19,6 +19,8 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils import get_column_letter
 
+from .xlsx import quote_sheet
+
 RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
 <item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
@@ -43,7 +45,7 @@ class Difference:
     recalculated: object
 
     def __str__(self) -> str:
-        return (f"{self.sheet}!{self.cell}: {self.formula}  cached {self.cached!r}, "
+        return (f"{quote_sheet(self.sheet)}!{self.cell}: {self.formula}  cached {self.cached!r}, "
                 f"LibreOffice {self.recalculated!r}")
 
 
@@ -105,6 +107,33 @@ def same(cached, recalculated) -> bool:
     return a == b
 
 
+def check_comparable(path: Path) -> None:
+    """Refuse, before LibreOffice starts, a workbook with nothing to compare (issue 8.7).
+
+    A workbook without formulas proves nothing, and one whose formulas carry no cached value at
+    all (openpyxl, among others, drops them on save) would list every formula cell as differing.
+    Stops at the first formula cell with a cached value, so a good workbook costs little.
+    """
+    formulas = openpyxl.load_workbook(path, read_only=True)
+    cached = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    found = False
+    try:
+        for sheet in formulas.worksheets:
+            for f_row, c_row in zip(sheet.iter_rows(), cached[sheet.title].iter_rows()):
+                for f_cell, c_cell in zip(f_row, c_row):
+                    if getattr(f_cell, "data_type", None) == "f":
+                        if c_cell.value is not None:
+                            return
+                        found = True
+    finally:
+        formulas.close()
+        cached.close()
+    if not found:
+        raise VerifyError(f"{path}: it has no formulas, so there is nothing to compare")
+    raise VerifyError(f"{path}: its formulas carry no cached values (it was saved by a program that "
+                      "drops them), so there is nothing to compare; run tiersheet again to rewrite it")
+
+
 def compare(original: Path, recalculated: Path) -> tuple[int, list[Difference]]:
     """Formula cells of `original` whose cached value differs from `recalculated`'s value."""
     formulas = openpyxl.load_workbook(original, read_only=True)
@@ -144,6 +173,7 @@ def verify(path: Path, timeout: float = 300) -> Verification:
     path = Path(path)
     if not path.is_file():
         raise VerifyError(f"{path}: no such workbook")
+    check_comparable(path)
     with tempfile.TemporaryDirectory(prefix="tiersheet-verify-") as folder:
         recalculated = recalculate(path, Path(folder), timeout)
         count, differences = compare(path, recalculated)
