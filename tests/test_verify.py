@@ -243,3 +243,14 @@ def test_compare_finds_nothing_when_files_agree(tmp_path):
     path = run(SAMPLES, tmp_path / "out")[0]
     count, differences = compare(path, path)
     assert count > 500 and differences == []
+
+
+@pytest.mark.parametrize("name, content", [("export.csv", b"a,b\n1,2\n"), ("broken.xlsx", b"PK\x03\x04 not a zip")])
+def test_verify_of_a_file_that_is_not_an_xlsx_workbook_is_one_line(tmp_path, name, content):
+    """Issue 8.7: no traceback for a file openpyxl cannot open."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = CliRunner().invoke(main, ["verify", str(path)])
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"Error: {path}: is not an .xlsx workbook (verify checks the "
+                                     "workbooks tiersheet writes)")

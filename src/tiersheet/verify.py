@@ -114,8 +114,12 @@ def check_comparable(path: Path) -> None:
     all (openpyxl, among others, drops them on save) would list every formula cell as differing.
     Stops at the first formula cell with a cached value, so a good workbook costs little.
     """
-    formulas = openpyxl.load_workbook(path, read_only=True)
-    cached = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        formulas = openpyxl.load_workbook(path, read_only=True)
+        cached = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # openpyxl's own words (zipfile, KeyError...) would tell a user nothing
+        raise VerifyError(f"{path}: is not an .xlsx workbook (verify checks the workbooks tiersheet "
+                          "writes)") from None
     found = False
     try:
         for sheet in formulas.worksheets:
