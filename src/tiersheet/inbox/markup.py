@@ -55,9 +55,9 @@ def html_value(cell) -> object:
         except ValueError:
             pass
     for br in cell.iter("br"):
-        br.tail = "\x00" + (br.tail or "")
-    text = re.sub(r"[ \t\n\r\f]+", " ", cell.text_content()).replace(" \x00", "\x00")
-    return text.replace("\x00 ", "\x00").replace("\x00", "\n").strip(" \n") or None
+        br.tail = "\ue000" + (br.tail or "")
+    text = re.sub(r"[ \t\n\r\f]+", " ", cell.text_content()).replace(" \ue000", "\ue000")
+    return text.replace("\ue000 ", "\ue000").replace("\ue000", "\n").strip(" \n") or None
 
 
 SS = "{urn:schemas-microsoft-com:office:spreadsheet}"
@@ -86,7 +86,8 @@ def read_spreadsheetml(path: Path, display: str) -> list[RawSheet]:
                 row = rows[index]
                 column = 0
                 for cell in element.iter(f"{SS}Cell"):
-                    column = int(cell.get(f"{SS}Index", column + 1)) - 1
+                    if cell.get(f"{SS}Index"):  # a gap of empty cells before this one
+                        column = int(cell.get(f"{SS}Index")) - 1
                     while (index, column) in below:
                         column += 1
                     value = _cell_value(cell)
@@ -96,7 +97,7 @@ def read_spreadsheetml(path: Path, display: str) -> list[RawSheet]:
                         _put(row, column + dc, value)
                         for dr in range(1, down + 1):
                             below[(index + dr, column + dc)] = value
-                    column += across
+                    column += across + 1
                 for (r, c), value in list(below.items()):
                     if r == index:
                         _put(row, c, value)
