@@ -149,6 +149,18 @@ def baseline(folder: Path) -> None:
     book.save(folder / "inbox.xlsx")
 
 
+def one_file_per_kind(folder: Path) -> None:
+    """The baseline's data, one single-sheet workbook per kind (what LibreOffice can save as CSV
+    with its default settings, which write the first sheet only)."""
+    for name, (headers, rows) in TABLES.items():
+        book = openpyxl.Workbook()
+        book.active.title = name
+        book.active.append(headers)
+        for row in rows:
+            book.active.append(row)
+        book.save(folder / f"{name.lower()}.xlsx")
+
+
 def xlsx_report(folder: Path) -> None:
     """A report workbook: title rows (one merged) above each header, totals rows, a blank row,
     invoice IDs as numbers, invoice dates as Excel serial numbers, the leads on a hidden sheet."""
@@ -243,6 +255,7 @@ def delimited(folder: Path, suffix: str, encoding: str, delimiter: str, money_st
 
 SHAPES = {
     "baseline": baseline,
+    "one file per kind": one_file_per_kind,
     "xlsx report": xlsx_report,
     "crm html as xls": crm_html,
     "spreadsheetml as xls": spreadsheetml,
