@@ -223,3 +223,17 @@ def test_i7_nothing_to_run_gives_counts_per_file_and_first_problems(tmp_path):
     assert result.exit_code == 0, result.output
     rows = list(openpyxl.load_workbook(tmp_path / "out" / "tiersheet-2025-01.xlsx")["Exceptions"].values)
     assert [r[:3] for r in rows[1:]] == [("s.csv", "s", 2), ("s.csv", "s", 3)]
+
+
+def test_i1_each_kind_is_described_once_and_its_headers_read_back():
+    """The one description per kind (issue 10) is what the reader recognises: every field's
+    header reads back to the field, and every kind's required columns name that kind."""
+    from tiersheet.inbox import KINDS, SheetReader, detect_kind
+    from tiersheet.inbox.kinds import complete_kind
+    reader = SheetReader(RULES)
+    for kind in KINDS.values():
+        headers = [f.header for f in kind.fields]
+        assert {name: index for name, (index, _) in reader.header_fields(headers).items()} == {
+            f.name: i for i, f in enumerate(kind.fields)}
+        required = set(kind.required) | set(kind.one_of[:1])
+        assert complete_kind(required) == detect_kind(required) == kind.name

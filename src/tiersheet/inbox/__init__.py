@@ -7,7 +7,8 @@ or a duplicate (I7). Reconciliation counts are taken from those places, not assu
     kinds.py     the input contract: one declarative description per input kind
     files.py     opening files by content; markup.py HTML tables and SpreadsheetML; text.py
                  the encoding and delimiter of delimited text
-    sheets.py    header rows, title and totals rows, typing columns into records
+    sheets.py    header rows, title and totals rows, records from typed columns
+    columns.py   typing one column: fast paths, parsers, range checks, problems with advice
     values.py, money.py, dates.py   pure value parsers
     settle.py    duplicates, currencies, known partners, the run's months; the typed frames
     settings.py  the inbox's tiersheet.toml

@@ -31,7 +31,7 @@ class Field:
     @property
     def header(self) -> str:
         """The column header as templates write it: 'Invoice ID', 'Amount USD' (I1)."""
-        words = {"id": "ID", "usd": "USD", "nda": "NDA", "nfr": "NFR", "on": "On", "of": "of"}
+        words = {"id": "ID", "usd": "USD", "nda": "NDA", "nfr": "NFR"}
         return " ".join(words.get(w, w.capitalize()) for w in self.name.split("_"))
 
 
