@@ -2,7 +2,7 @@
 
 An address list as partners type it ("a@x.com; Sales <b@x.com>") is split on commas and
 semicolons outside quotes and angle brackets; each part must be one mailbox that
-`email.headerregistry` parses without a defect, with a domain that could exist on the Internet."""
+`email.headerregistry` parses without a defect (obsolete but common forms aside), with a domain that could exist on the Internet."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import email.policy
 import mimetypes
 import re
 from dataclasses import dataclass
-from email.errors import HeaderParseError
+from email.errors import HeaderParseError, ObsoleteHeaderDefect
 from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -55,7 +55,8 @@ def parse_address(text: str) -> Address | None:
         domain = address.domain.encode("idna").decode("ascii")
     except (HeaderParseError, IndexError, ValueError, UnicodeError):
         return None
-    if header.defects or not address.username or not _hostname.fullmatch(domain):
+    defects = [d for d in header.defects if not isinstance(d, ObsoleteHeaderDefect)]  # "Jonas K." is fine
+    if defects or not address.username or not _hostname.fullmatch(domain):
         return None
     return Address(address.display_name, address.username, domain)
 

@@ -84,10 +84,10 @@ def send_month(out: Path, month: date, *, to: Iterable[str] = (), only: Iterable
     """Mail `month`'s statements (and workbook to `to`) from what `tiersheet run` wrote in `out`.
 
     `progress(label, items)` may return a context manager yielding the items (a progress bar)."""
-    from_address = check_sender(sender, required=not dry_run)
     if not dry_run and smtp is None:
         raise MailUsageError("no SMTP server: give --smtp-host or set TIERSHEET_SMTP_HOST "
                              "(or look first with --dry-run)")
+    from_address = check_sender(sender, required=not dry_run)
     team = check_team(to)
     data = read_month(out, month)
     wording = load_wording(template or default_path("statement.txt"), STATEMENT_PLACEHOLDERS)
@@ -208,8 +208,11 @@ def deliver(item: Planned, sender: Address | None, log: SendLog, smtp: Smtp | No
                 raise MailError(f"{item.label} was delivered but cannot be recorded in {log.path} "
                                 f"({exc.strerror or exc}): stopped so that nothing is sent twice") from None
         if delivery.failed:
+            by_reason: dict[str, list[str]] = {}
+            for recipient, reason in delivery.failed.items():
+                by_reason.setdefault(reason, []).append(recipient)
             report.failures.append(f"{item.label}: " + "; ".join(
-                f"{recipient}: {reason}" for recipient, reason in delivery.failed.items()))
+                f"{', '.join(recipients)}: {reason}" for reason, recipients in by_reason.items()))
             return bool(delivery.accepted)
     report.sent += 1
     report.corrections += correction
