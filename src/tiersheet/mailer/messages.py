@@ -7,6 +7,7 @@ semicolons outside quotes and angle brackets; each part must be one mailbox that
 from __future__ import annotations
 
 import email.policy
+import functools
 import mimetypes
 import re
 from dataclasses import dataclass
@@ -16,12 +17,23 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
+
+
+class _Headers(HeaderRegistry):
+    """The standard header registry, making each header class once rather than per header
+    (a third of the time it takes to build a message)."""
+
+    @functools.lru_cache(maxsize=None)
+    def __getitem__(self, name: str) -> type:
+        return super().__getitem__(name)
+
+
 # CRLF line ends and 7-bit transfer encodings: the bytes sent are the bytes of the .eml file,
 # and any server accepts them.
-POLICY = email.policy.SMTP.clone(cte_type="7bit")
+POLICY = email.policy.SMTP.clone(cte_type="7bit", header_factory=_Headers())
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TYPES = {".xlsx": XLSX, ".pdf": "application/pdf"}
-_headers = HeaderRegistry()
+_headers = _Headers()
 _hostname = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))+")
 
 

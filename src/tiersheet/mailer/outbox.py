@@ -5,12 +5,14 @@ for a dry run, write each message as an .eml file under OUT/outbox/YYYY-MM/."""
 from __future__ import annotations
 
 import hashlib
-from contextlib import nullcontext
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from email.headerregistry import Address
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from ..outputs import OutputError, write_bytes
 from .errors import MailError, MailUsageError
@@ -97,13 +99,14 @@ def send_month(out: Path, month: date, *, to: Iterable[str] = (), only: Iterable
     log = SendLog(report.outbox / "send-log.jsonl")
     progress = progress or (lambda label, items: nullcontext(items))
     label = "Writing .eml files" if dry_run else "Sending          "
+    made = ahead(lambda item: prepare(item, from_address, log, resend), planned)
     with (nullcontext() if dry_run else log) as _, \
             (nullcontext() if dry_run else Smtp(smtp, backoff)) as connection, \
-            progress(label, planned) as items:
+            progress(label, planned) as bar, closing(made):
         in_a_row = 0
-        for done, item in enumerate(items):
+        for done, (_, ready) in enumerate(zip(bar, made)):
             try:
-                delivered = deliver(item, from_address, log, connection, resend, report)
+                delivered = deliver(ready, from_address, log, connection, report)
             except Unavailable as exc:
                 report.stopped, report.not_sent = str(exc), len(planned) - done
                 break
@@ -148,10 +151,15 @@ def plan(data: Month, team: list[Address], only: set[str], wording: Wording, cha
                        eml_name(f"channel-{address.addr_spec}"), [address], [data.workbook], channel,
                        values, "workbook")
                for address in team]
+    seen: set[str] = set()
     for statement in data.statements:
         if only and statement.partner_id not in only:
             continue
         label = f"{statement.partner_id} {statement.partner_name}"
+        if statement.partner_id in seen:   # one message per partner: the log keys on the ID
+            report.failures.append(f"{label}: listed twice in index.csv; only the first is sent")
+            continue
+        seen.add(statement.partner_id)
         recipients, invalid = parse_addresses(statement.email)
         report.invalid.extend(f"{label}: {part!r}" for part in invalid)
         if not recipients:
@@ -170,21 +178,30 @@ def plan(data: Month, team: list[Address], only: set[str], wording: Wording, cha
     return planned
 
 
-def deliver(item: Planned, sender: Address | None, log: SendLog, smtp: Smtp | None, resend: bool,
-            report: Report) -> bool:
-    """Make and send (or write) one message to whoever has not had this version yet; False
-    when it failed."""
+@dataclass(frozen=True)
+class Prepared:
+    """A message made and flattened, ready to go to `recipients`; or why there is none."""
+    item: Planned
+    recipients: list[Address] = field(default_factory=list)   # empty: all had this version
+    checksums: dict[str, str] = field(default_factory=dict)
+    subject: str = ""
+    correction: bool = False
+    data: bytes = b""
+    error: str = ""
+
+
+def prepare(item: Planned, sender: Address | None, log: SendLog, resend: bool) -> Prepared:
+    """Read the files and make the message for whoever has not had this version yet. Runs in a
+    helper thread ahead of the sending, so it only reads the log, for its own key."""
     try:
         attachments = [Attachment.read(path) for path in item.files]
     except OSError as exc:
-        report.failures.append(f"{item.label}: cannot read {exc.filename}: {exc.strerror}")
-        return False
+        return Prepared(item, error=f"cannot read {exc.filename}: {exc.strerror}")
     checksums = {a.name: hashlib.sha256(a.data).hexdigest() for a in attachments}
     had = log.last_versions(item.key)
     pending = [a for a in item.recipients if resend or had.get(a.addr_spec.lower()) != checksums]
     if not pending:
-        report.skipped += 1
-        return True
+        return Prepared(item)
     correction = any(had.get(a.addr_spec.lower(), checksums) != checksums for a in pending)
     note = ""
     if correction:
@@ -194,16 +211,30 @@ def deliver(item: Planned, sender: Address | None, log: SendLog, smtp: Smtp | No
     subject = ("Correction: " if correction else "") + item.wording.subject_for(values)
     message = build_message(sender, pending, subject, item.wording.text_for(values),
                             item.wording.html_for(values), attachments)
+    return Prepared(item, pending, checksums, subject, correction, message.as_bytes())
+
+
+def deliver(ready: Prepared, sender: Address | None, log: SendLog, smtp: Smtp | None,
+            report: Report) -> bool:
+    """Send (or, without a server, write) one prepared message and record it; False when it
+    failed."""
+    item = ready.item
+    if ready.error:
+        report.failures.append(f"{item.label}: {ready.error}")
+        return False
+    if not ready.recipients:
+        report.skipped += 1
+        return True
     if smtp is None:
         try:
-            write_bytes(report.outbox / item.eml, message.as_bytes())
+            write_bytes(report.outbox / item.eml, ready.data)
         except OutputError as exc:
             raise MailError(str(exc)) from None
     else:
-        delivery = smtp.send(sender.addr_spec, [a.addr_spec for a in pending], message.as_bytes())
+        delivery = smtp.send(sender.addr_spec, [a.addr_spec for a in ready.recipients], ready.data)
         if delivery.accepted:
             try:
-                log.append(item.key, delivery.accepted, checksums, subject, delivery.reply)
+                log.append(item.key, delivery.accepted, ready.checksums, ready.subject, delivery.reply)
             except OSError as exc:
                 raise MailError(f"{item.label} was delivered but cannot be recorded in {log.path} "
                                 f"({exc.strerror or exc}): stopped so that nothing is sent twice") from None
@@ -215,5 +246,19 @@ def deliver(item: Planned, sender: Address | None, log: SendLog, smtp: Smtp | No
                 f"{', '.join(recipients)}: {reason}" for reason, recipients in by_reason.items()))
             return bool(delivery.accepted)
     report.sent += 1
-    report.corrections += correction
+    report.corrections += ready.correction
     return True
+
+
+def ahead(function: Callable[[Planned], Prepared], items: list[Planned],
+          depth: int = 8) -> Iterator[Prepared]:
+    """function(item) for each item in order, computed in a helper thread up to `depth` items
+    ahead: making the next message (CPU) overlaps waiting for the server and the disk."""
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        queued: deque[Future[Prepared]] = deque()
+        for item in items:
+            queued.append(helper.submit(function, item))
+            if len(queued) > depth:
+                yield queued.popleft().result()
+        while queued:
+            yield queued.popleft().result()
