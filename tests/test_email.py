@@ -5,6 +5,7 @@ statements itself: one small real .xlsx per partner, a PDF for one, and index.cs
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import email
 import email.policy
@@ -115,6 +116,7 @@ class Recorder:
         self.defer_once: set[str] = set()    # RCPT answered 450 once
         self.drop_once: set[str] = set()     # the connection closed during DATA, once
         self.busy_once: set[str] = set()     # DATA answered 451 once
+        self.slow: set[str] = set()          # DATA answered only after the client gave up
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -131,6 +133,9 @@ class Recorder:
                 self.drop_once.discard(address)
                 server.transport.close()
                 return "421 closing"
+            if address in self.slow:
+                await asyncio.sleep(3)
+                return "451 4.4.2 too late"
             if address in self.busy_once:
                 self.busy_once.discard(address)
                 return "451 4.3.0 temporary failure, try again"
@@ -294,7 +299,7 @@ def test_o6_starttls_with_login(out, server, tls):
     wrong = run_email(out, "--smtp-cafile", str(cafile), "--resend",
                       env={**env, "TIERSHEET_SMTP_PASSWORD": "not-" + PASSWORD})
     assert wrong.exit_code == 1
-    assert "535" in wrong.stderr and "12 message(s) not sent" in wrong.stderr
+    assert "535" in wrong.stderr and "12 message(s) not tried" in wrong.stderr
 
     dry = run_email(out, "--dry-run", "--resend", "--to", TEAM, env=env)
     assert dry.exit_code == 0, dry.output
@@ -333,7 +338,7 @@ def test_o6_refused_recipient_and_dropped_connection_then_reruns_send_only_what_
     first = run_email(out, *plain(port), "--to", TEAM)
     assert first.exit_code == 1
     assert "P002 Nordwind Systems GmbH: jonas@nordwind.example: recipient refused: 550" in first.stderr
-    assert "P003 Hanse Digital GmbH: hallo@hanse-digital.example: connection lost" in first.stderr
+    assert "P003 Hanse Digital GmbH: hallo@hanse-digital.example: cut off while sending" in first.stderr
     assert "11 sent" in first.stdout and "2 failed" in first.stdout
     assert len(recorder.received) == 12     # the team, 10 partners, and P002's other address
     assert recorder.to("vertrieb@nordwind.example").recipients == ["vertrieb@nordwind.example"]
@@ -353,6 +358,18 @@ def test_o6_refused_recipient_and_dropped_connection_then_reruns_send_only_what_
     assert third.exit_code == 0
     assert recorder.received == []
     assert "0 sent (0 correction(s)), 13 skipped as already sent" in third.stdout
+
+
+def test_o6_a_server_that_does_not_answer_fails_that_message_only(out, server):
+    recorder, port = server()
+    recorder.slow = {"hallo@hanse-digital.example"}
+    result = run_email(out, *plain(port), "--smtp-timeout", "1", "--only", "P001", "--only", "P003",
+                       "--only", "P004")
+    assert result.exit_code == 1
+    (line,) = [line for line in result.stderr.splitlines() if "P003" in line]
+    assert "hallo@hanse-digital.example: cut off while sending the message" in line and "timed out" in line
+    assert sorted(r.recipients[0] for r in recorder.received) == [
+        "partners@alpenblick.example", "partnerzy@wisla-soft.example"]
 
 
 def test_o6_temporary_refusals_are_retried(out, server):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing, nullcontext
+from contextlib import ExitStack, closing, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from email.headerregistry import Address
@@ -52,7 +52,7 @@ class Report:
     invalid: list[str] = field(default_factory=list)
     without_address: list[str] = field(default_factory=list)
     stopped: str = ""
-    not_sent: int = 0
+    untried: int = 0
 
     @property
     def ok(self) -> bool:
@@ -63,7 +63,7 @@ class Report:
         return ([f"failed: {line}" for line in self.failures]
                 + [f"invalid address: {line}" for line in self.invalid]
                 + [f"no address: {label}" for label in self.without_address]
-                + ([f"stopped: {self.stopped}; {self.not_sent} message(s) not sent"]
+                + ([f"stopped: {self.stopped}; {self.untried} message(s) not tried"]
                    if self.stopped else []))
 
     def summary(self) -> str:
@@ -98,22 +98,25 @@ def send_month(out: Path, month: date, *, to: Iterable[str] = (), only: Iterable
     planned = plan(data, team, set(only), wording, channel, report)
     log = SendLog(report.outbox / "send-log.jsonl")
     progress = progress or (lambda label, items: nullcontext(items))
-    label = "Writing .eml files" if dry_run else "Sending          "
-    made = ahead(lambda item: prepare(item, from_address, log, resend), planned)
-    with (nullcontext() if dry_run else log) as _, \
-            (nullcontext() if dry_run else Smtp(smtp, backoff)) as connection, \
-            progress(label, planned) as bar, closing(made):
+    with ExitStack() as stack:
+        connection = None
+        if not dry_run:
+            stack.enter_context(log)   # locked: one mailing of a month at a time
+            connection = stack.enter_context(Smtp(smtp, backoff))
+        bar = stack.enter_context(progress("Writing .eml files" if dry_run else "Sending", planned))
+        made = stack.enter_context(closing(ahead(
+            lambda item: prepare(item, from_address, log, resend), planned)))
         in_a_row = 0
         for done, (_, ready) in enumerate(zip(bar, made)):
             try:
                 delivered = deliver(ready, from_address, log, connection, report)
             except Unavailable as exc:
-                report.stopped, report.not_sent = str(exc), len(planned) - done
+                report.stopped, report.untried = str(exc), len(planned) - done
                 break
             in_a_row = 0 if delivered else in_a_row + 1
-            if in_a_row == FAILURES_IN_A_ROW:
+            if connection is not None and in_a_row == FAILURES_IN_A_ROW:
                 report.stopped = f"{FAILURES_IN_A_ROW} messages in a row failed"
-                report.not_sent = len(planned) - done - 1
+                report.untried = len(planned) - done - 1
                 break
     return report
 

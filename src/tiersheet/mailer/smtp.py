@@ -122,8 +122,8 @@ class Smtp:
         for delay in (*self.backoff, None):
             try:
                 deferred = self._transaction(sender, pending, data, delivery)
-            except _Retry as exc:
-                deferred = {recipient: str(exc) for recipient in pending}
+            except _Retry as exc:   # all again, but for recipients already refused for good
+                deferred = {r: str(exc) for r in pending if r not in delivery.failed}
             if not deferred:
                 break
             if delay is None:
@@ -169,7 +169,7 @@ class Smtp:
             code, message = exc.smtp_code, exc.smtp_error
         except OSError as exc:
             self.close()
-            reason = f"connection lost while sending the message ({describe(exc)})"
+            reason = f"cut off while sending the message ({describe(exc)})"
             delivery.failed.update({recipient: reason for recipient in accepted})
             return deferred
         if code == 250:

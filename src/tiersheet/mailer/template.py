@@ -28,10 +28,14 @@ CHANNEL_PLACEHOLDERS = (
 
 @dataclass(frozen=True)
 class Wording:
-    """A parsed template: subject and body, each a string.Template."""
-    source: str
+    """A parsed template: the subject, the body, and the body with its own text HTML-escaped."""
     subject: Template
     body: Template
+    html_body: Template
+
+    @classmethod
+    def of(cls, subject: str, body: str) -> "Wording":
+        return cls(Template(subject), Template(body), Template(html.escape(body, quote=False)))
 
     def subject_for(self, values: dict[str, str]) -> str:
         return " ".join(self.subject.substitute(values).split())
@@ -40,13 +44,12 @@ class Wording:
         return tidy(self.body.substitute(values)) + "\n"
 
     def html_for(self, values: dict[str, str]) -> str:
-        """The body as simple HTML: the template's text and every value escaped, paragraphs at
-        blank lines."""
+        """The body as simple HTML, every value escaped, a paragraph per blank-line block."""
         escaped = {name: html.escape(value) for name, value in values.items()}
-        text = tidy(Template(html.escape(self.body.template, quote=False)).substitute(escaped))
-        paragraphs = "\n".join(f"<p>{block.replace(chr(10), '<br>' + chr(10))}</p>"
-                               for block in text.split("\n\n"))
-        return f'<!DOCTYPE html>\n<html><body style="font-family: sans-serif">\n{paragraphs}\n</body></html>\n'
+        blocks = tidy(self.html_body.substitute(escaped)).split("\n\n")
+        paragraphs = "\n".join("<p>" + block.replace("\n", "<br>\n") + "</p>" for block in blocks)
+        return ('<!DOCTYPE html>\n<html><body style="font-family: sans-serif">\n'
+                + paragraphs + "\n</body></html>\n")
 
 
 def tidy(text: str) -> str:
@@ -74,7 +77,8 @@ def load_wording(path: Path, placeholders: tuple[str, ...]) -> Wording:
                              f"'Subject: ...', then a blank line, then the body")
     if len(lines) > 1 and lines[1].strip():
         raise MailUsageError(f"template {path}: put a blank line between the Subject line and the body")
-    subject, body = Template(lines[0][len("subject:"):].strip()), Template("\n".join(lines[2:]))
+    wording = Wording.of(lines[0][len("subject:"):].strip(), "\n".join(lines[2:]))
+    subject, body = wording.subject, wording.body
     valid = ", ".join(f"${name}" for name in placeholders)
     for part in (subject, body):
         if not part.is_valid():
@@ -85,7 +89,7 @@ def load_wording(path: Path, placeholders: tuple[str, ...]) -> Wording:
     if unknown:
         raise MailUsageError(f"template {path}: unknown placeholder(s) "
                              f"{', '.join('$' + name for name in unknown)}; valid placeholders: {valid}")
-    return Wording(str(path), subject, body)
+    return wording
 
 
 # What the placeholders say: the Partners sheet's cached values, formatted, never recomputed.
