@@ -541,3 +541,23 @@ def test_statement_values_say_what_changed():
     assert values["margin"] == "45%" and values["adjustment_points"] == "0"
     assert values["next_step"] == ("You need 1,500 more points for Gold Certified Partner. "
                                    "Still missing for Gold Certified Partner: Quarterly forecasting.")
+
+
+def test_o6_one_mailing_of_a_month_at_a_time(out, server):
+    from tiersheet.mailer.sendlog import SendLog
+
+    recorder, port = server()
+    with SendLog(out / "outbox" / MONTH / "send-log.jsonl"):
+        result = run_email(out, *plain(port))
+    assert result.exit_code == 1
+    assert "another `tiersheet email` is sending this month" in result.stderr
+    assert recorder.received == []
+
+
+def test_i8_index_file_names_never_leave_the_statements_folder(out):
+    index = statement_file(out, "index.csv")
+    index.write_text(index.read_text(encoding="utf-8").replace("P004.xlsx", "../../tiersheet-2025-03.xlsx"),
+                     encoding="utf-8")
+    result = run_email(out, "--dry-run")
+    assert result.exit_code == 1
+    assert "'../../tiersheet-2025-03.xlsx' is not a file name in" in result.stderr
