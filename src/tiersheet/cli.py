@@ -220,3 +220,89 @@ def verify(workbooks: tuple[Path, ...], timeout: float, quiet: bool) -> None:
         raise click.UsageError(str(exc)) from None
     if not verify_all(list(workbooks), quiet, timeout):
         sys.exit(1)
+
+
+@main.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--month", required=True, callback=parse_month_option, metavar="YYYY-MM",
+              help="The month whose statements to send.")
+@click.option("--to", "to", multiple=True, metavar="ADDRESS",
+              help="Also send the channel workbook to ADDRESS: one message per address (repeatable).")
+@click.option("--only", multiple=True, metavar="PARTNER_ID",
+              help="Send only these partners' statements (repeatable).")
+@click.option("--dry-run", is_flag=True,
+              help="Send nothing: write each message as an .eml file under OUT/outbox/YYYY-MM/.")
+@click.option("--resend", is_flag=True, help="Send again what the send log says was delivered.")
+@click.option("--template", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The partners' message wording: see --print-template for the format and the "
+                   "$placeholders.")
+@click.option("--print-template", is_flag=True, is_eager=True, expose_value=False,
+              callback=lambda ctx, param, value: print_template(ctx) if value else None,
+              help="Print the default template (a start for your own) and exit.")
+@click.option("--from", "sender", envvar="TIERSHEET_SMTP_FROM", show_envvar=True, metavar="ADDRESS",
+              help="The sender's address.")
+@click.option("--smtp-host", envvar="TIERSHEET_SMTP_HOST", show_envvar=True, help="SMTP server.")
+@click.option("--smtp-port", type=click.IntRange(1, 65535), envvar="TIERSHEET_SMTP_PORT",
+              show_envvar=True, help="SMTP port (default: 25, 587 with starttls, 465 with ssl).")
+@click.option("--smtp-tls", type=click.Choice(["none", "starttls", "ssl"]), default="starttls",
+              envvar="TIERSHEET_SMTP_TLS", show_envvar=True, show_default=True,
+              help="starttls: upgrade a plain connection; ssl: TLS from the start; none: no TLS.")
+@click.option("--smtp-user", envvar="TIERSHEET_SMTP_USER", show_envvar=True,
+              help="Log in as this user.")
+@click.option("--smtp-password", envvar="TIERSHEET_SMTP_PASSWORD", show_envvar=True,
+              help="The user's password; prefer the environment variable, which other users of "
+                   "the machine cannot see in the process list.")
+@click.option("--smtp-timeout", type=click.FloatRange(min=1), default=60, show_default=True,
+              help="Seconds to wait for the server before a message counts as failed.")
+@click.option("--smtp-cafile", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              hidden=True)  # a CA to trust instead of the system's: the tests' own
+def email(out: Path, month: date, to: tuple[str, ...], only: tuple[str, ...], dry_run: bool,
+          resend: bool, template: Path | None, sender: str | None, smtp_host: str | None,
+          smtp_port: int | None, smtp_tls: str, smtp_user: str | None, smtp_password: str | None,
+          smtp_timeout: float, smtp_cafile: Path | None) -> None:
+    """Email each partner its statement for --month, and the channel workbook to --to.
+
+    Reads what `tiersheet run` wrote in OUT (OUT/statements/YYYY-MM/ and its index.csv, and
+    OUT/tiersheet-YYYY-MM.xlsx) and sends one message per partner with an address, to all its
+    addresses, with its statement (and PDF) attached. A send log in OUT/outbox/YYYY-MM/ makes a
+    re-run send only what was not delivered; a statement changed since it was sent goes again as
+    a correction.
+
+    \b
+    Example:
+      export TIERSHEET_SMTP_HOST=smtp.example.com TIERSHEET_SMTP_USER=channel
+      export TIERSHEET_SMTP_PASSWORD=...  TIERSHEET_SMTP_FROM=channel@example.com
+      tiersheet email out --month 2025-03 --dry-run        # look at out/outbox/2025-03/*.eml
+      tiersheet email out --month 2025-03 --to team@example.com
+
+    Exit status: 0 when every message went (or was already sent), 1 when any failed or an
+    address is invalid, 2 for usage errors.
+    """
+    from .mailer import MailError, SmtpSettings, send_month
+    from .mailer.errors import MailUsageError
+
+    if smtp_user and not smtp_password:
+        raise click.UsageError("--smtp-user needs a password: set TIERSHEET_SMTP_PASSWORD")
+    smtp = (SmtpSettings(smtp_host, smtp_port, smtp_tls, smtp_user, smtp_password, smtp_timeout,
+                         smtp_cafile) if smtp_host else None)
+    show = sys.stderr.isatty()
+    try:
+        report = send_month(out, month, to=to, only=only, dry_run=dry_run, resend=resend,
+                            template=template, sender=sender, smtp=smtp,
+                            progress=lambda label, items: progress(label, items, show))
+    except MailUsageError as exc:
+        raise click.UsageError(str(exc)) from None
+    except MailError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in report.problems():
+        click.echo(f"  {line}", err=True)
+    click.echo(report.summary())
+    if not report.ok:
+        sys.exit(1)
+
+
+def print_template(ctx: click.Context) -> None:
+    from .mailer.template import default_path
+
+    click.echo(default_path("statement.txt").read_text(encoding="utf-8"), nl=False)
+    ctx.exit()
