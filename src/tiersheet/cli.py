@@ -222,7 +222,7 @@ def verify(workbooks: tuple[Path, ...], timeout: float, quiet: bool) -> None:
         sys.exit(1)
 
 
-@main.command()
+@main.command(short_help="Email each partner its statement, and the channel team its workbook.")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--month", required=True, callback=parse_month_option, metavar="YYYY-MM",
               help="The month whose statements to send.")
