@@ -12,12 +12,9 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import RulesError, load_rules
-from .engine import RunError, ThroughTooFar
-from .inbox import InboxError
-from .outputs import OutputError
+from .config import Rules, load_rules
+from .errors import TiersheetError
 from .pipeline import Interrupted, run_inbox
-from .xlsx import SheetFull
 
 
 def parse_month_option(ctx, param, value: str | None) -> date | None:
@@ -39,19 +36,21 @@ def progress(label: str, items, show: bool):
         yield items
 
 
-class BadInput(click.ClickException):
-    """A usage error about a file named on the command line (a rules file, tiersheet.toml,
-    --through against the inbox): one line, exit 2, without click's usage banner."""
-    exit_code = 2
-
-
 class Programme(click.Group):
-    """The command group; Ctrl-C anywhere ends with a word on what was completed and exit 130,
-    never a traceback (click alone says "Aborted!" and exits 1)."""
+    """The command group, and the one place where fatal errors become exit codes: a
+    TiersheetError is one line and its own exit code (2 for usage problems); an OSError names
+    the file; Ctrl-C anywhere ends with a word on what was completed and exit 130, never a
+    traceback (click alone says "Aborted!" and exits 1)."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except TiersheetError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except OSError as exc:
+            click.echo(f"Error: {exc.filename or ''}{': ' if exc.filename else ''}{exc.strerror or exc}", err=True)
+            ctx.exit(1)
         except Interrupted as exc:
             report_interrupt(exc.written, exc.pending)
         except KeyboardInterrupt:
@@ -80,19 +79,36 @@ def main() -> None:
     """
 
 
+# --- options shared by the commands that read an inbox ---------------------------------------
+
+inbox_argument = click.argument("inbox", type=click.Path(exists=True, file_okay=False, path_type=Path))
+rules_option = click.option(
+    "--rules", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Programme rules (TOML). Default: the packaged Bitrix programme rules.")
+through_option = click.option(
+    "--through", callback=parse_month_option, metavar="YYYY-MM",
+    help="Last month to run (extends or cuts the run). Default: the latest dated event.")
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+out_option = click.option(
+    "--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
+    show_default=True, help="Folder for the workbooks (created if missing).")
+
+
+def rules_and_source(rules_file: Path | None) -> tuple[Rules, str]:
+    """The rules in force and how the workbooks name where they came from."""
+    return load_rules(rules_file), str(rules_file) if rules_file else "packaged default rules.toml"
+
+
 @main.command(short_help="Apply the rules to an inbox and write the monthly workbooks.")
-@click.argument("inbox", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
-              show_default=True, help="Folder for the workbooks (created if missing).")
-@click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Programme rules (TOML). Default: the packaged Bitrix programme rules.")
-@click.option("--through", callback=parse_month_option, metavar="YYYY-MM",
-              help="Last month to run (extends or cuts the run). Default: the latest dated event.")
+@inbox_argument
+@out_option
+@rules_option
+@through_option
 @click.option("--strict", is_flag=True, help="Exit 1 if the inbox has any problem (the workbooks are still written).")
 @click.option("--verify", "check_formulas", is_flag=True,
               help="Afterwards, recalculate each workbook in LibreOffice and report any formula cell "
                    "whose value differs (see `tiersheet verify`).")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@quiet_option
 def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, strict: bool,
         check_formulas: bool, quiet: bool) -> None:
     """Apply the programme's rules to INBOX and write OUT/tiersheet-YYYY-MM.xlsx per month.
@@ -107,30 +123,14 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
     """
     started = time.monotonic()
     show = sys.stderr.isatty() and not quiet
-    try:
-        rules = load_rules(rules_file)
-    except RulesError as exc:
-        raise BadInput(str(exc)) from None
-    rules_source = str(rules_file) if rules_file else "packaged default rules.toml"
+    rules, rules_source = rules_and_source(rules_file)
 
     def announce(months: list[date]) -> None:
         if not quiet:
             click.echo(f"Running {len(months)} month(s), {months[0]:%Y-%m}..{months[-1]:%Y-%m}", err=True)
 
-    try:
-        outcome = run_inbox(inbox, out, rules, rules_source, through,
-                            progress=lambda label, items: progress(label, items, show),
-                            announce=announce)
-    except (InboxError, ThroughTooFar) as exc:
-        raise BadInput(str(exc)) from None
-    except RunError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OutputError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from None
-    except SheetFull as exc:
-        raise click.ClickException(str(exc)) from None
+    outcome = run_inbox(inbox, out, rules, rules_source, through,
+                        progress=lambda label, items: progress(label, items, show), announce=announce)
     result, written, formulas = outcome.result, outcome.written, outcome.cells.get("formulas", 0)
 
     problems = [p for p in result.problems if p.is_problem]
@@ -168,14 +168,11 @@ def earlier_workbooks(out: Path, written: list[Path]) -> list[Path]:
 
 def verify_all(paths: list[Path], quiet: bool, timeout: float = 300) -> bool:
     """Verify each workbook, printing what differs; True when every formula agrees."""
-    from .verify import VerifyError, verify
+    from .verify import verify
 
     agree = True
     for path in paths:
-        try:
-            result = verify(path, timeout)
-        except VerifyError as exc:
-            raise click.ClickException(str(exc)) from None
+        result = verify(path, timeout)
         if result.differences:
             agree = False
             click.echo(f"{path}: {len(result.differences)} of {result.formulas} formula cells differ "
@@ -207,17 +204,11 @@ def verify(workbooks: tuple[Path, ...], timeout: float, quiet: bool) -> None:
     has nothing to compare: no formulas, or formulas without cached values), 2 for usage errors,
     including LibreOffice not being installed.
     """
-    from .verify import VerifyError, check_comparable, find_soffice
+    from .verify import check_comparable, find_soffice
 
-    try:
-        for path in workbooks:
-            check_comparable(path)
-    except VerifyError as exc:
-        raise click.ClickException(str(exc)) from None
-    try:
-        find_soffice()
-    except VerifyError as exc:
-        raise click.UsageError(str(exc)) from None
+    for path in workbooks:
+        check_comparable(path)
+    find_soffice()
     if not verify_all(list(workbooks), quiet, timeout):
         sys.exit(1)
 
@@ -278,22 +269,16 @@ def email(out: Path, month: date, to: tuple[str, ...], only: tuple[str, ...], dr
     Exit status: 0 when every message went (or was already sent), 1 when any failed or an
     address is invalid, 2 for usage errors.
     """
-    from .mailer import MailError, SmtpSettings, send_month
-    from .mailer.errors import MailUsageError
+    from .mailer import SmtpSettings, send_month
 
     if smtp_user and not smtp_password:
         raise click.UsageError("--smtp-user needs a password: set TIERSHEET_SMTP_PASSWORD")
     smtp = (SmtpSettings(smtp_host, smtp_port, smtp_tls, smtp_user, smtp_password, smtp_timeout,
                          smtp_cafile) if smtp_host else None)
     show = sys.stderr.isatty()
-    try:
-        report = send_month(out, month, to=to, only=only, dry_run=dry_run, resend=resend,
-                            template=template, sender=sender, smtp=smtp,
-                            progress=lambda label, items: progress(label, items, show))
-    except MailUsageError as exc:
-        raise click.UsageError(str(exc)) from None
-    except MailError as exc:
-        raise click.ClickException(str(exc)) from None
+    report = send_month(out, month, to=to, only=only, dry_run=dry_run, resend=resend,
+                        template=template, sender=sender, smtp=smtp,
+                        progress=lambda label, items: progress(label, items, show))
     for line in report.problems():
         click.echo(f"  {line}", err=True)
     click.echo(report.summary())
