@@ -159,6 +159,43 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
         raise click.ClickException(f"--strict: the inbox has {len(problems)} problem(s)")
 
 
+@main.command(short_help="Validate an inbox as run would read it, writing nothing.")
+@inbox_argument
+@rules_option
+@through_option
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text for people; json (one document) for scripts.")
+@quiet_option
+def check(inbox: Path, rules_file: Path | None, through: date | None, output_format: str,
+          quiet: bool) -> None:
+    """Read and validate INBOX exactly as `run` does, and write nothing.
+
+    Prints the problems grouped by file (sheet, row, column, value, what is wrong and what was
+    done with the row), the exact duplicates and notes (reported, not problems), the
+    reconciliation per sheet, and a one-line verdict.
+
+    \b
+    Example:
+      tiersheet check samples/inbox
+      tiersheet check samples/inbox --format json > check.json
+
+    Exit status: 0 when the inbox is clean, 1 when it has problems (or nothing to run), 2 for
+    usage errors.
+    """
+    import json
+
+    from .checking import check_inbox, render_text, verdict
+
+    rules, _ = rules_and_source(rules_file)
+    document = check_inbox(inbox, rules, through)
+    if output_format == "json":
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        click.echo(verdict(document) if quiet else render_text(document))
+    if not document["clean"]:
+        sys.exit(1)
+
+
 def earlier_workbooks(out: Path, written: list[Path]) -> list[Path]:
     """Channel workbooks in OUT that this run did not write (left from an earlier run)."""
     ours = {path.name for path in written}
