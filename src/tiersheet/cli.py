@@ -196,6 +196,70 @@ def check(inbox: Path, rules_file: Path | None, through: date | None, output_for
         sys.exit(1)
 
 
+@main.command(short_help="Run again whenever the inbox's files change and settle.")
+@inbox_argument
+@out_option
+@rules_option
+@through_option
+@click.option("--settle", "settle_seconds", type=click.FloatRange(min=0), default=3.0, show_default=True,
+              metavar="SECONDS", help="Run once the inbox's files have not changed for this long.")
+@click.option("--once", is_flag=True, help="Process what is in the inbox now and exit (for cron and tests).")
+@quiet_option
+def watch(inbox: Path, out: Path, rules_file: Path | None, through: date | None,
+          settle_seconds: float, once: bool, quiet: bool) -> None:
+    """Watch INBOX and run whenever its files change, once they have settled.
+
+    Runs for what is in INBOX now, then again after every change, once the files have stopped
+    changing for --settle seconds (lock files such as ~$book.xlsx, temporary files and partial
+    downloads are ignored). Each run is `tiersheet run` with the same options, reading the rules
+    file afresh; each logs one line: when, what changed, the result and the files written. A
+    failed run is logged and the watching goes on. Ctrl-C or SIGTERM stops it; no half-written
+    file is left.
+
+    \b
+    Example:
+      tiersheet watch /shared/partner-exports --out /shared/partner-workbooks
+      tiersheet watch inbox --out out --once        # from cron
+
+    Exit status: 0 when stopped (with --once: when the run succeeded), 1 when the --once run
+    failed, 2 for usage errors.
+    """
+    from .watch import RunLine, watch as watch_inbox
+
+    if out.resolve().is_relative_to(inbox.resolve()):
+        raise click.UsageError(f"--out {out} is inside the inbox {inbox}: the runs would read their "
+                               "own workbooks; choose a folder outside it")
+    outcomes: list[RunLine] = []
+
+    def run_once() -> RunLine:
+        try:
+            rules, rules_source = rules_and_source(rules_file)
+            outcome = run_inbox(inbox, out, rules, rules_source, through)
+        except TiersheetError as exc:
+            line = RunLine(False, str(exc), [])
+        except OSError as exc:
+            line = RunLine(False, f"{exc.filename or ''} {exc.strerror or exc}".strip(), [])
+        except Exception as exc:  # a bug must not end the watching: log it and go on
+            line = RunLine(False, f"internal error {type(exc).__name__}: {exc}", [])
+        else:
+            result = outcome.result
+            problems = sum(1 for p in result.problems if p.is_problem)
+            span = f"{result.months[0].month:%Y-%m}..{result.months[-1].month:%Y-%m}"
+            line = RunLine(True, f"{len(result.months)} month(s) {span}, {problems} problem(s)",
+                           outcome.written)
+        outcomes.append(line)
+        return line
+
+    def log(text: str) -> None:
+        if not quiet or "FAILED" in text:
+            click.echo(text)
+            sys.stdout.flush()
+
+    watch_inbox(inbox, out, run_once, log, settle_seconds, once)
+    if once and outcomes and not outcomes[-1].ok:
+        sys.exit(1)
+
+
 def earlier_workbooks(out: Path, written: list[Path]) -> list[Path]:
     """Channel workbooks in OUT that this run did not write (left from an earlier run)."""
     ours = {path.name for path in written}
