@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import rules as R
 from .config import Rules
+from .errors import TiersheetError
 from .inbox import DATED_KINDS, Inbox, joined_on, normalise_header
 from .months import month_of, next_month, previous_month
 from .problems import Problem
@@ -89,12 +90,22 @@ class RunResult:
     reports: list
 
 
-class RunError(Exception):
+class RunError(TiersheetError):
     """The run cannot go on (for example: nothing dated in the inbox)."""
+
+
+class NothingToRun(RunError):
+    """No dated row could be used (I7): the reason, then the counts per file and the first
+    problems, so that `run` says why; `check` shows those itself and needs only the reason."""
+
+    def __init__(self, reason: str, account: str):
+        super().__init__(f"{reason}\n{account}" if account else reason)
+        self.reason = reason
 
 
 class ThroughTooFar(RunError):
     """--through lies so far past the inbox's events that it is surely a typo (a usage error)."""
+    exit_code = 2
 
 
 MAX_MONTHS_PAST_EVENTS = 24  # how far --through may extend a run past its latest dated event
@@ -106,9 +117,9 @@ def run_months(inbox: Inbox, through: date | None) -> list[date]:
              if len(inbox.frames[kind.name])]
     if not dates:
         if through is None:
-            raise RunError("the inbox holds no dated sales, activities, leads or claims that could be used, so "
-                           "there is no month to run (give --through YYYY-MM to write the workbooks with their "
-                           "Exceptions anyway)\n" + inbox.account())
+            raise NothingToRun("the inbox holds no dated sales, activities, leads or claims that could be used, "
+                               "so there is no month to run (give --through YYYY-MM to write the workbooks with "
+                               "their Exceptions anyway)", inbox.account())
         return [through]
     first = min(min(d) for d in dates)
     last = max(max(d) for d in dates)

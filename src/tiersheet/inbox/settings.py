@@ -18,14 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import read_toml
+from ..errors import UsageProblem
 from .dates import ORDERS
 from .kinds import ALL_FIELDS, normalise_header
 
 MAPPING_FILE = "tiersheet.toml"
 
 
-class InboxError(Exception):
-    """The inbox as a whole cannot be read (missing folder, bad tiersheet.toml)."""
+class InboxError(UsageProblem):
+    """The inbox as a whole cannot be read (missing folder, bad tiersheet.toml): exit 2."""
 
 
 @dataclass(frozen=True)
