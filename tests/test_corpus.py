@@ -200,6 +200,7 @@ def test_i8_spreadsheetml_with_entities_is_refused_not_expanded(tmp_path):
     inbox = read_inbox(tmp_path, RULES)
     [problem] = inbox.problems
     assert problem.file == "bomb.xls" and problem.action == "file skipped"
+    assert "DTD or entities" in problem.message
 
 
 def test_i9_csv_settings_override_detection(tmp_path):
@@ -237,3 +238,20 @@ def test_i1_each_kind_is_described_once_and_its_headers_read_back():
             f.name: i for i, f in enumerate(kind.fields)}
         required = set(kind.required) | set(kind.one_of[:1])
         assert complete_kind(required) == detect_kind(required) == kind.name
+
+
+def test_i6_a_currency_sign_that_contradicts_the_rows_currency_is_a_problem(tmp_path):
+    (tmp_path / "p.csv").write_text("Partner ID,Partner Name\nP1,One\n", encoding="utf-8")
+    (tmp_path / "rates.csv").write_text("Currency,Month,USD Rate\nEUR,2025-01,1.04\n", encoding="utf-8")
+    (tmp_path / "s.csv").write_text(
+        "Invoice ID;Partner ID;Invoice Date;Amount;Currency\n1;P1;2025-01-05;1.380,00 €;EUR\n"
+        "2;P1;2025-01-06;$10.00;EUR\n3;P1;2025-01-07;10 EUR;\n4;P1;2025-01-08;USD 10;USD\n", encoding="cp1252")
+    (tmp_path / "c.csv").write_text("Claim ID,Partner ID,Date,Expense USD\nC1,P1,2025-01-09,€100\n",
+                                    encoding="utf-8")
+    inbox = read_inbox(tmp_path, RULES)
+    assert dict(zip(inbox.sales["invoice_id"], inbox.sales["amount_usd"])) == {"1": 1435.2, "4": 10.0}
+    found = {(p.file, p.row): p.message for p in inbox.problems if p.is_problem}
+    assert found == {("s.csv", 3): "is in USD but the row's currency is EUR: correct the amount or the Currency column",
+                     ("s.csv", 4): "is in EUR but the row's currency is USD (Currency is blank): correct the amount "
+                                   "or the Currency column",
+                     ("c.csv", 2): "is in EUR but the column is in USD: write the amount in US dollars"}

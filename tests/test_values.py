@@ -108,7 +108,9 @@ ANYTHING = st.one_of(st.text(), st.text(alphabet="0123456789.,'-+()$€ USDE/:\u
                      st.none(), st.dates(), st.datetimes(), st.timedeltas())
 PARSERS = [parse_money, parse_date, parse_month, parse_yes, parse_count, parse_list, parse_text,
            level_parser(RULES), activity_parser(RULES), sale_type_parser, spreadsheet_error,
-           lambda v: parse_money(v, max_decimals=None)]
+           lambda v: parse_money(v, max_decimals=None),
+           lambda v: read_date_column([v, "13/01/2025", v], [2, 3, 4], None),
+           lambda v: read_date_column([v, "01/13/2025"], [2, 3], "DMY")]
 
 
 @settings(max_examples=300)

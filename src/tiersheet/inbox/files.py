@@ -264,6 +264,9 @@ def unreadable(display: str, exc: Exception) -> Problem:
     name = type(exc).__name__
     if isinstance(exc, Unreadable):
         why = message
+    elif type(exc).__module__.startswith("defusedxml"):  # I8: DTDs and entities are refused
+        why = ("is refused: its XML declares a DTD or entities, which an export never needs "
+               "(save it again from the spreadsheet program)")
     elif isinstance(exc, UnicodeDecodeError):
         why = (f"is not text in {exc.encoding} (byte {exc.start + 1}); correct [csv] encoding in "
                "tiersheet.toml or remove it to let tiersheet detect the encoding")

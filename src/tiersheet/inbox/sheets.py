@@ -260,11 +260,11 @@ class SheetReader:
                 if code != expected and i not in errors:
                     number, row = data[i]
                     index, header = columns[name]
-                    where = ("the column is in USD" if spec.in_usd else
-                             f"the row's currency is {expected}" + (" (Currency is blank)" if not row_currency[i] else ""))
+                    why = ("the column is in USD: write the amount in US dollars" if spec.in_usd else
+                           f"the row's currency is {expected}" + (" (Currency is blank)" if not row_currency[i] else "")
+                           + ": correct the amount or the Currency column")
                     errors[i] = [Problem(sheet.file, sheet.name, number, header, show(row[index]),
-                                         f"is in {code} but {where}: correct the amount or the Currency column",
-                                         "row rejected")]
+                                         f"is in {code} but {why}", "row rejected")]
 
 
 def _is_number(value: object) -> bool:
