@@ -255,3 +255,24 @@ def test_i6_a_currency_sign_that_contradicts_the_rows_currency_is_a_problem(tmp_
                      ("s.csv", 4): "is in EUR but the row's currency is USD (Currency is blank): correct the amount "
                                    "or the Currency column",
                      ("c.csv", 2): "is in EUR but the column is in USD: write the amount in US dollars"}
+
+
+def test_i1_merged_cells_read_as_the_value_they_show(tmp_path):
+    """A partner ID merged down over two sale rows belongs to both (xlsx and HTML rowspan)."""
+    book = openpyxl.Workbook()
+    book.active.append(["Partner ID", "Partner Name"])
+    book.active.append(["P1", "One"])
+    sales = book.create_sheet("Sales")
+    sales.append(["Invoice ID", "Partner ID", "Invoice Date", "Amount USD"])
+    sales.append(["1", "P1", date(2025, 1, 5), 10])
+    sales.append(["2", None, date(2025, 1, 6), 20])
+    sales.merge_cells("B2:B3")
+    book.save(tmp_path / "book.xlsx")
+    (tmp_path / "more.xls").write_text(
+        "<table><tr><th>Invoice ID</th><th>Partner ID</th><th>Invoice Date</th><th>Amount USD</th></tr>"
+        "<tr><td>3</td><td rowspan=2>P1</td><td>2025-01-07</td><td>30</td></tr>"
+        "<tr><td>4</td><td>2025-01-08</td><td>40</td></tr></table>", encoding="utf-8")
+    inbox = read_inbox(tmp_path, RULES)
+    assert [p for p in inbox.problems if p.is_problem] == []
+    assert dict(zip(inbox.sales["invoice_id"], inbox.sales["partner_id"])) == {"1": "P1", "2": "P1", "3": "P1", "4": "P1"}
+    assert list(inbox.sales["amount_usd"]) == [10, 20, 30, 40]
