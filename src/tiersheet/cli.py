@@ -16,7 +16,8 @@ from .config import RulesError, load_rules
 from .engine import RunError, ThroughTooFar
 from .inbox import InboxError
 from .outputs import OutputError
-from .pipeline import Interrupted, run_inbox
+from .pipeline import STATEMENTS, Interrupted, run_inbox
+from .verify import VerifyError
 from .xlsx import SheetFull
 
 
@@ -92,9 +93,12 @@ def main() -> None:
 @click.option("--verify", "check_formulas", is_flag=True,
               help="Afterwards, recalculate each workbook in LibreOffice and report any formula cell "
                    "whose value differs (see `tiersheet verify`).")
+@click.option("--statements", type=click.Choice(STATEMENTS), default="last", show_default=True,
+              help="Partner statements (OUT/statements/YYYY-MM/) for the last month, every month, or none.")
+@click.option("--pdf", is_flag=True, help="Also a PDF copy of each statement (needs LibreOffice).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, strict: bool,
-        check_formulas: bool, quiet: bool) -> None:
+        check_formulas: bool, statements: str, pdf: bool, quiet: bool) -> None:
     """Apply the programme's rules to INBOX and write OUT/tiersheet-YYYY-MM.xlsx per month.
 
     Every sheet of every .xlsx, .xlsm, .xls, .ods and .csv file in INBOX is read; each sheet's
@@ -112,6 +116,14 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
     except RulesError as exc:
         raise BadInput(str(exc)) from None
     rules_source = str(rules_file) if rules_file else "packaged default rules.toml"
+    if pdf:
+        if statements == "none":
+            raise click.UsageError("--pdf makes PDF copies of statements; it cannot go with --statements none")
+        from .verify import find_soffice
+        try:
+            find_soffice()
+        except VerifyError as exc:
+            raise click.UsageError(f"--pdf: {exc}") from None
 
     def announce(months: list[date]) -> None:
         if not quiet:
@@ -120,7 +132,7 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
     try:
         outcome = run_inbox(inbox, out, rules, rules_source, through,
                             progress=lambda label, items: progress(label, items, show),
-                            announce=announce)
+                            announce=announce, statements=statements, pdf=pdf)
     except (InboxError, ThroughTooFar) as exc:
         raise BadInput(str(exc)) from None
     except RunError as exc:
@@ -130,6 +142,8 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
     except OSError as exc:
         raise click.ClickException(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from None
     except SheetFull as exc:
+        raise click.ClickException(str(exc)) from None
+    except VerifyError as exc:  # LibreOffice failed while making the PDFs
         raise click.ClickException(str(exc)) from None
     result, written, formulas = outcome.result, outcome.written, outcome.cells.get("formulas", 0)
 
@@ -144,6 +158,9 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
                    f"{rows} input rows, {len(problems)} problem(s) (see the Exceptions sheet)")
         for path in written:
             click.echo(f"  wrote {path}")
+        for folder in outcome.statements:
+            pdfs = f" and {len(folder.pdfs)} PDF copies" if folder.pdfs else ""
+            click.echo(f"  wrote {len(folder.files)} partner statements{pdfs} in {folder.folder} (listed in index.csv)")
         stale = earlier_workbooks(out, written)
         if stale:
             click.echo(f"  {len(stale)} workbook(s) in {out} are from an earlier run, not this one "

@@ -18,11 +18,12 @@ _UNSAFE = re.compile(r"[^\w.\- ]")  # anything but letters, digits, _ . - and sp
 def clean(partner_id: str) -> str:
     """The ID with every character a file name cannot safely hold replaced by "_", runs of "_"
     collapsed, and leading or trailing dots, spaces and "_" removed (a leading dot hides a file;
-    Windows drops trailing ones); may be empty."""
+    Windows drops trailing ones), and leading "-" (a name that reads as a command-line option,
+    and a cell a spreadsheet would take for a formula in index.csv); may be empty."""
     text = unicodedata.normalize("NFC", partner_id)
     text = "".join("_" if unicodedata.category(c)[0] == "C" else c for c in text)  # controls
     text = _UNSAFE.sub("_", text)
-    text = re.sub(r"_{2,}", "_", text).strip("._ ")
+    text = re.sub(r"_{2,}", "_", text).strip("._ ").lstrip("-._ ")
     return text[:MAX_STEM].rstrip("._ ")
 
 
