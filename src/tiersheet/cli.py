@@ -12,13 +12,9 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import RulesError, load_rules
-from .engine import RunError, ThroughTooFar
-from .inbox import InboxError
-from .outputs import OutputError
+from .config import Rules, load_rules
+from .errors import TiersheetError, UsageProblem
 from .pipeline import STATEMENTS, Interrupted, run_inbox
-from .verify import VerifyError
-from .xlsx import SheetFull
 
 
 def parse_month_option(ctx, param, value: str | None) -> date | None:
@@ -40,19 +36,21 @@ def progress(label: str, items, show: bool):
         yield items
 
 
-class BadInput(click.ClickException):
-    """A usage error about a file named on the command line (a rules file, tiersheet.toml,
-    --through against the inbox): one line, exit 2, without click's usage banner."""
-    exit_code = 2
-
-
 class Programme(click.Group):
-    """The command group; Ctrl-C anywhere ends with a word on what was completed and exit 130,
-    never a traceback (click alone says "Aborted!" and exits 1)."""
+    """The command group, and the one place where fatal errors become exit codes: a
+    TiersheetError is one line and its own exit code (2 for usage problems); an OSError names
+    the file; Ctrl-C anywhere ends with a word on what was completed and exit 130, never a
+    traceback (click alone says "Aborted!" and exits 1)."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except TiersheetError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except OSError as exc:
+            click.echo(f"Error: {exc.filename or ''}{': ' if exc.filename else ''}{exc.strerror or exc}", err=True)
+            ctx.exit(1)
         except Interrupted as exc:
             report_interrupt(exc.written, exc.pending)
         except KeyboardInterrupt:
@@ -81,14 +79,31 @@ def main() -> None:
     """
 
 
+# --- options shared by the commands that read an inbox ---------------------------------------
+
+inbox_argument = click.argument("inbox", type=click.Path(exists=True, file_okay=False, path_type=Path))
+rules_option = click.option(
+    "--rules", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Programme rules (TOML). Default: the packaged Bitrix programme rules.")
+through_option = click.option(
+    "--through", callback=parse_month_option, metavar="YYYY-MM",
+    help="Last month to run (extends or cuts the run). Default: the latest dated event.")
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+out_option = click.option(
+    "--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
+    show_default=True, help="Folder for the workbooks (created if missing).")
+
+
+def rules_and_source(rules_file: Path | None) -> tuple[Rules, str]:
+    """The rules in force and how the workbooks name where they came from."""
+    return load_rules(rules_file), str(rules_file) if rules_file else "packaged default rules.toml"
+
+
 @main.command(short_help="Apply the rules to an inbox and write the monthly workbooks.")
-@click.argument("inbox", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
-              show_default=True, help="Folder for the workbooks (created if missing).")
-@click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Programme rules (TOML). Default: the packaged Bitrix programme rules.")
-@click.option("--through", callback=parse_month_option, metavar="YYYY-MM",
-              help="Last month to run (extends or cuts the run). Default: the latest dated event.")
+@inbox_argument
+@out_option
+@rules_option
+@through_option
 @click.option("--strict", is_flag=True, help="Exit 1 if the inbox has any problem (the workbooks are still written).")
 @click.option("--verify", "check_formulas", is_flag=True,
               help="Afterwards, recalculate each workbook in LibreOffice and report any formula cell "
@@ -96,7 +111,7 @@ def main() -> None:
 @click.option("--statements", type=click.Choice(STATEMENTS), default="last", show_default=True,
               help="Partner statements (OUT/statements/YYYY-MM/) for the last month, every month, or none.")
 @click.option("--pdf", is_flag=True, help="Also a PDF copy of each statement (needs LibreOffice).")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@quiet_option
 def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, strict: bool,
         check_formulas: bool, statements: str, pdf: bool, quiet: bool) -> None:
     """Apply the programme's rules to INBOX and write OUT/tiersheet-YYYY-MM.xlsx per month.
@@ -111,40 +126,23 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
     """
     started = time.monotonic()
     show = sys.stderr.isatty() and not quiet
-    try:
-        rules = load_rules(rules_file)
-    except RulesError as exc:
-        raise BadInput(str(exc)) from None
-    rules_source = str(rules_file) if rules_file else "packaged default rules.toml"
+    rules, rules_source = rules_and_source(rules_file)
     if pdf:
         if statements == "none":
-            raise click.UsageError("--pdf makes PDF copies of statements; it cannot go with --statements none")
-        from .verify import find_soffice
+            raise UsageProblem("--pdf makes PDF copies of statements; it cannot go with --statements none")
+        from .verify import VerifyError, find_soffice
         try:
             find_soffice()
         except VerifyError as exc:
-            raise click.UsageError(f"--pdf: {exc}") from None
+            raise UsageProblem(f"--pdf: {exc}") from None
 
     def announce(months: list[date]) -> None:
         if not quiet:
             click.echo(f"Running {len(months)} month(s), {months[0]:%Y-%m}..{months[-1]:%Y-%m}", err=True)
 
-    try:
-        outcome = run_inbox(inbox, out, rules, rules_source, through,
-                            progress=lambda label, items: progress(label, items, show),
-                            announce=announce, statements=statements, pdf=pdf)
-    except (InboxError, ThroughTooFar) as exc:
-        raise BadInput(str(exc)) from None
-    except RunError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OutputError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from None
-    except SheetFull as exc:
-        raise click.ClickException(str(exc)) from None
-    except VerifyError as exc:  # LibreOffice failed while making the PDFs
-        raise click.ClickException(str(exc)) from None
+    outcome = run_inbox(inbox, out, rules, rules_source, through,
+                        progress=lambda label, items: progress(label, items, show), announce=announce,
+                        statements=statements, pdf=pdf)
     result, written, formulas = outcome.result, outcome.written, outcome.cells.get("formulas", 0)
 
     problems = [p for p in result.problems if p.is_problem]
@@ -176,6 +174,43 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
         raise click.ClickException(f"--strict: the inbox has {len(problems)} problem(s)")
 
 
+@main.command(short_help="Validate an inbox as run would read it, writing nothing.")
+@inbox_argument
+@rules_option
+@through_option
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text for people; json (one document) for scripts.")
+@quiet_option
+def check(inbox: Path, rules_file: Path | None, through: date | None, output_format: str,
+          quiet: bool) -> None:
+    """Read and validate INBOX exactly as `run` does, and write nothing.
+
+    Prints the problems grouped by file (sheet, row, column, value, what is wrong and what was
+    done with the row), the exact duplicates and notes (reported, not problems), the
+    reconciliation per sheet, and a one-line verdict.
+
+    \b
+    Example:
+      tiersheet check samples/inbox
+      tiersheet check samples/inbox --format json > check.json
+
+    Exit status: 0 when the inbox is clean, 1 when it has problems (or nothing to run), 2 for
+    usage errors.
+    """
+    import json
+
+    from .checking import check_inbox, render_text, verdict
+
+    rules, _ = rules_and_source(rules_file)
+    document = check_inbox(inbox, rules, through)
+    if output_format == "json":
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        click.echo(verdict(document) if quiet else render_text(document))
+    if not document["clean"]:
+        sys.exit(1)
+
+
 def earlier_workbooks(out: Path, written: list[Path]) -> list[Path]:
     """Channel workbooks in OUT that this run did not write (left from an earlier run)."""
     ours = {path.name for path in written}
@@ -185,14 +220,11 @@ def earlier_workbooks(out: Path, written: list[Path]) -> list[Path]:
 
 def verify_all(paths: list[Path], quiet: bool, timeout: float = 300) -> bool:
     """Verify each workbook, printing what differs; True when every formula agrees."""
-    from .verify import VerifyError, verify
+    from .verify import verify
 
     agree = True
     for path in paths:
-        try:
-            result = verify(path, timeout)
-        except VerifyError as exc:
-            raise click.ClickException(str(exc)) from None
+        result = verify(path, timeout)
         if result.differences:
             agree = False
             click.echo(f"{path}: {len(result.differences)} of {result.formulas} formula cells differ "
@@ -224,16 +256,90 @@ def verify(workbooks: tuple[Path, ...], timeout: float, quiet: bool) -> None:
     has nothing to compare: no formulas, or formulas without cached values), 2 for usage errors,
     including LibreOffice not being installed.
     """
-    from .verify import VerifyError, check_comparable, find_soffice
+    from .verify import check_comparable, find_soffice
 
-    try:
-        for path in workbooks:
-            check_comparable(path)
-    except VerifyError as exc:
-        raise click.ClickException(str(exc)) from None
-    try:
-        find_soffice()
-    except VerifyError as exc:
-        raise click.UsageError(str(exc)) from None
+    for path in workbooks:
+        check_comparable(path)
+    find_soffice()
     if not verify_all(list(workbooks), quiet, timeout):
         sys.exit(1)
+
+
+@main.command(short_help="Email each partner its statement, and the channel team its workbook.")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--month", required=True, callback=parse_month_option, metavar="YYYY-MM",
+              help="The month whose statements to send.")
+@click.option("--to", "to", multiple=True, metavar="ADDRESS",
+              help="Also send the channel workbook to ADDRESS: one message per address (repeatable).")
+@click.option("--only", multiple=True, metavar="PARTNER_ID",
+              help="Send only these partners' statements (repeatable).")
+@click.option("--dry-run", is_flag=True,
+              help="Send nothing: write each message as an .eml file under OUT/outbox/YYYY-MM/.")
+@click.option("--resend", is_flag=True, help="Send again what the send log says was delivered.")
+@click.option("--template", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The partners' message wording: see --print-template for the format and the "
+                   "$placeholders.")
+@click.option("--print-template", is_flag=True, is_eager=True, expose_value=False,
+              callback=lambda ctx, param, value: print_template(ctx) if value else None,
+              help="Print the default template (a start for your own) and exit.")
+@click.option("--from", "sender", envvar="TIERSHEET_SMTP_FROM", show_envvar=True, metavar="ADDRESS",
+              help="The sender's address.")
+@click.option("--smtp-host", envvar="TIERSHEET_SMTP_HOST", show_envvar=True, help="SMTP server.")
+@click.option("--smtp-port", type=click.IntRange(1, 65535), envvar="TIERSHEET_SMTP_PORT",
+              show_envvar=True, help="SMTP port (default: 25, 587 with starttls, 465 with ssl).")
+@click.option("--smtp-tls", type=click.Choice(["none", "starttls", "ssl"]), default="starttls",
+              envvar="TIERSHEET_SMTP_TLS", show_envvar=True, show_default=True,
+              help="starttls: upgrade a plain connection; ssl: TLS from the start; none: no TLS.")
+@click.option("--smtp-user", envvar="TIERSHEET_SMTP_USER", show_envvar=True,
+              help="Log in as this user.")
+@click.option("--smtp-password", envvar="TIERSHEET_SMTP_PASSWORD", show_envvar=True,
+              help="The user's password; prefer the environment variable, which other users of "
+                   "the machine cannot see in the process list.")
+@click.option("--smtp-timeout", type=click.FloatRange(min=1), default=60, show_default=True,
+              help="Seconds to wait for the server before a message counts as failed.")
+@click.option("--smtp-cafile", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              hidden=True)  # a CA to trust instead of the system's: the tests' own
+def email(out: Path, month: date, to: tuple[str, ...], only: tuple[str, ...], dry_run: bool,
+          resend: bool, template: Path | None, sender: str | None, smtp_host: str | None,
+          smtp_port: int | None, smtp_tls: str, smtp_user: str | None, smtp_password: str | None,
+          smtp_timeout: float, smtp_cafile: Path | None) -> None:
+    """Email each partner its statement for --month, and the channel workbook to --to.
+
+    Reads what `tiersheet run` wrote in OUT (OUT/statements/YYYY-MM/ and its index.csv, and
+    OUT/tiersheet-YYYY-MM.xlsx) and sends one message per partner with an address, to all its
+    addresses, with its statement (and PDF) attached. A send log in OUT/outbox/YYYY-MM/ makes a
+    re-run send only what was not delivered; a statement changed since it was sent goes again as
+    a correction.
+
+    \b
+    Example:
+      export TIERSHEET_SMTP_HOST=smtp.example.com TIERSHEET_SMTP_USER=channel
+      export TIERSHEET_SMTP_PASSWORD=...  TIERSHEET_SMTP_FROM=channel@example.com
+      tiersheet email out --month 2025-03 --dry-run        # look at out/outbox/2025-03/*.eml
+      tiersheet email out --month 2025-03 --to team@example.com
+
+    Exit status: 0 when every message went (or was already sent), 1 when any failed or an
+    address is invalid, 2 for usage errors.
+    """
+    from .mailer import SmtpSettings, send_month
+
+    if smtp_user and not smtp_password:
+        raise click.UsageError("--smtp-user needs a password: set TIERSHEET_SMTP_PASSWORD")
+    smtp = (SmtpSettings(smtp_host, smtp_port, smtp_tls, smtp_user, smtp_password, smtp_timeout,
+                         smtp_cafile) if smtp_host else None)
+    show = sys.stderr.isatty()
+    report = send_month(out, month, to=to, only=only, dry_run=dry_run, resend=resend,
+                        template=template, sender=sender, smtp=smtp,
+                        progress=lambda label, items: progress(label, items, show))
+    for line in report.problems():
+        click.echo(f"  {line}", err=True)
+    click.echo(report.summary())
+    if not report.ok:
+        sys.exit(1)
+
+
+def print_template(ctx: click.Context) -> None:
+    from .mailer.template import default_path
+
+    click.echo(default_path("statement.txt").read_text(encoding="utf-8"), nl=False)
+    ctx.exit()

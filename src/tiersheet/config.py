@@ -13,9 +13,11 @@ from datetime import date
 from importlib import resources
 from pathlib import Path
 
+from .errors import UsageProblem
 
-class RulesError(ValueError):
-    """The rules file cannot be used; the message names the offending key."""
+
+class RulesError(UsageProblem):
+    """The rules file cannot be used; the message names the offending key (exit 2)."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import rules as R
 from .config import Rules
+from .errors import TiersheetError
 from .inbox import Inbox, joined_on, month_of, next_month, normalise_header, previous_month
 from .problems import Problem
 
@@ -88,12 +89,13 @@ class RunResult:
     reports: list
 
 
-class RunError(Exception):
+class RunError(TiersheetError):
     """The run cannot go on (for example: nothing dated in the inbox)."""
 
 
 class ThroughTooFar(RunError):
     """--through lies so far past the inbox's events that it is surely a typo (a usage error)."""
+    exit_code = 2
 
 
 MAX_MONTHS_PAST_EVENTS = 24  # how far --through may extend a run past its latest dated event

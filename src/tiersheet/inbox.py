@@ -19,6 +19,7 @@ from typing import Callable, Iterable
 import pandas as pd
 
 from .config import Rules, read_toml
+from .errors import UsageProblem
 from .rules import excel_round
 from .problems import DUPLICATE, ERROR, NOTE, NOTED, WARNING, Problem
 
@@ -30,7 +31,7 @@ MAX_UNPACKED_BYTES = 3 * 1024**3
 MAX_COMPRESSION_RATIO = 200
 
 
-class InboxError(Exception):
+class InboxError(UsageProblem):
     """The inbox as a whole cannot be read (missing folder, bad tiersheet.toml)."""
 
 

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from .errors import TiersheetError
+
 _umask_lock = threading.Lock()
 
 
@@ -34,7 +36,7 @@ def ordinary_mode() -> int:
     return 0o666 & ~current_umask()
 
 
-class OutputError(Exception):
+class OutputError(TiersheetError):
     """An output folder or file cannot be written; the message names it, never the hidden
     temporary file."""
 

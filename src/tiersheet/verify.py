@@ -19,6 +19,8 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils import get_column_letter
 
+from .errors import TiersheetError
+
 from .xlsx import quote_sheet
 
 RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
@@ -32,8 +34,13 @@ INSTALL_HINT = ("LibreOffice is not installed (no 'soffice' or 'libreoffice' on 
                 "on macOS, or set TIERSHEET_SOFFICE to the soffice program.")
 
 
-class VerifyError(Exception):
-    """Verification could not be done (no LibreOffice, a conversion failed or timed out)."""
+class VerifyError(TiersheetError):
+    """Verification could not be done (a conversion failed or timed out, nothing to compare)."""
+
+
+class LibreOfficeMissing(VerifyError):
+    """Verifying (or rendering PDFs) needs LibreOffice, and it is not installed (exit 2)."""
+    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,7 @@ class Verification:
 def find_soffice() -> str:
     candidate = os.environ.get("TIERSHEET_SOFFICE") or shutil.which("soffice") or shutil.which("libreoffice")
     if not candidate:
-        raise VerifyError(INSTALL_HINT)
+        raise LibreOfficeMissing(INSTALL_HINT)
     return candidate
 
 

@@ -22,6 +22,8 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import (CellBooleanTuple, CellDatetimeTuple, CellFormulaTuple,
                                   CellNumberTuple, CellStringTuple)
 
+from .errors import TiersheetError
+
 EXCEL_EPOCH = date(1899, 12, 30)
 EXCEL_EPOCH_ORDINAL = EXCEL_EPOCH.toordinal()
 MAX_URLS = 65_000    # Excel keeps at most 65,530 hyperlinks per sheet
@@ -29,7 +31,7 @@ MAX_TEXT = 32_767    # characters in a cell
 MAX_ROWS = 1_048_576  # rows in a sheet
 
 
-class SheetFull(Exception):
+class SheetFull(TiersheetError):
     """A table would run past the last row a sheet can hold."""
 
 
