@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime
 from pathlib import Path
 from typing import Sequence
@@ -131,6 +132,7 @@ class Book:
         self.xl.set_properties({"title": title, "author": "tiersheet", "created": created})
         self.values = 0
         self.formulas = 0
+        self.names: set[str] | None = None  # set to a set to collect the names formulas use
         add = self.xl.add_format
         self.styles = {
             "header": add({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF",
@@ -159,11 +161,19 @@ class Book:
 
     def formula(self, sheet, row: int, col: int, formula: str, style: str, cached) -> None:
         """One formula (leading '=') with its cached value."""
+        if self.names is not None:
+            self.names.update(names_in(formula))
         store(sheet, row, [(col, CellFormulaTuple(formula[1:], self.styles.get(style), cached_value(cached)))])
         self.formulas += 1
 
     def close(self) -> None:
         self.xl.close()
+
+
+@lru_cache(maxsize=8192)
+def names_in(formula: str) -> frozenset[str]:
+    """The upper-case words of a formula: its defined names among them (and function names)."""
+    return frozenset(re.findall(r"(?<![A-Za-z0-9_$!'])[A-Z][A-Z0-9_]*(?![A-Za-z0-9_!(])", formula))
 
 
 # benchmarks/run.py sets this to a list to capture every stored row (for the write floor).
@@ -210,6 +220,10 @@ class Table:
     def cell(self, key: str, row: int) -> str:
         """Absolute reference to `key` on 1-based spreadsheet row `row`, from another sheet."""
         return f"{self.ref}!${self.letter[key]}${row}"
+
+    def link(self, key: str) -> str:
+        """The start of a hyperlink target in column `key` ("Sales!A"), to which a row is added."""
+        return f"{self.ref}!{self.letter[key]}"
 
     def span(self, key: str, first: int, last: int) -> str:
         return f"{self.ref}!${self.letter[key]}${first}:${self.letter[key]}${last}"
@@ -266,6 +280,10 @@ class Table:
             else:  # one formula per row; None leaves the row to a value of the same key
                 specs.append((self.index[key], 2, cached, [f and f[1:] for f in formula], fmt))
                 self.book.formulas += count - formula.count(None)
+        if self.book.names is not None:
+            for _, kind, _, formula, _ in specs:
+                for text in ([formula] if kind == 1 else set(formula) - {None} if kind == 2 else ()):
+                    self.book.names.update(names_in(text))
         specs.sort(key=lambda spec: spec[0])
         link_specs = [(self.index[key], targets, texts) for key, (targets, texts) in (links or {}).items()]
         sheet = self.sheet
