@@ -93,6 +93,10 @@ out_option = click.option(
     "--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
     show_default=True, help="Folder for the workbooks (created if missing).")
 
+statements_option = click.option(
+    "--statements", type=click.Choice(STATEMENTS), default="last", show_default=True,
+    help="Partner statements (OUT/statements/YYYY-MM/) for the last month, every month, or none.")
+
 
 def rules_and_source(rules_file: Path | None) -> tuple[Rules, str]:
     """The rules in force and how the workbooks name where they came from."""
@@ -108,8 +112,7 @@ def rules_and_source(rules_file: Path | None) -> tuple[Rules, str]:
 @click.option("--verify", "check_formulas", is_flag=True,
               help="Afterwards, recalculate each workbook in LibreOffice and report any formula cell "
                    "whose value differs (see `tiersheet verify`).")
-@click.option("--statements", type=click.Choice(STATEMENTS), default="last", show_default=True,
-              help="Partner statements (OUT/statements/YYYY-MM/) for the last month, every month, or none.")
+@statements_option
 @click.option("--pdf", is_flag=True, help="Also a PDF copy of each statement (needs LibreOffice).")
 @quiet_option
 def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, strict: bool,
@@ -219,9 +222,10 @@ def check(inbox: Path, rules_file: Path | None, through: date | None, output_for
 @click.option("--settle", "settle_seconds", type=click.FloatRange(min=0), default=3.0, show_default=True,
               metavar="SECONDS", help="Run once the inbox's files have not changed for this long.")
 @click.option("--once", is_flag=True, help="Process what is in the inbox now and exit (for cron and tests).")
+@statements_option
 @quiet_option
 def watch(inbox: Path, out: Path, rules_file: Path | None, through: date | None,
-          settle_seconds: float, once: bool, quiet: bool) -> None:
+          settle_seconds: float, once: bool, statements: str, quiet: bool) -> None:
     """Watch INBOX and run whenever its files change, once they have settled.
 
     Runs for what is in INBOX now, then again after every change, once the files have stopped
@@ -249,7 +253,7 @@ def watch(inbox: Path, out: Path, rules_file: Path | None, through: date | None,
     def run_once() -> RunLine:
         try:
             rules, rules_source = rules_and_source(rules_file)
-            outcome = run_inbox(inbox, out, rules, rules_source, through)
+            outcome = run_inbox(inbox, out, rules, rules_source, through, statements=statements)
         except TiersheetError as exc:
             line = RunLine(False, str(exc), [])
         except OSError as exc:
@@ -260,8 +264,9 @@ def watch(inbox: Path, out: Path, rules_file: Path | None, through: date | None,
             result = outcome.result
             problems = sum(1 for p in result.problems if p.is_problem)
             span = f"{result.months[0].month:%Y-%m}..{result.months[-1].month:%Y-%m}"
+            made = sum(len(folder.files) for folder in outcome.statements)
             line = RunLine(True, f"{len(result.months)} month(s) {span}, {problems} problem(s)",
-                           outcome.written)
+                           outcome.written, made)
         outcomes.append(line)
         return line
 
