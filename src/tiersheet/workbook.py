@@ -694,11 +694,11 @@ class MonthWriter:
         for change in ("Upgrade", "Downgrade", "Renewed", "Lapsed"):
             r += 1
             sheet.write_string(r, 0, change)
-            book.formula(sheet, r, 1, f"=COUNTIF({col(partners, 'change', last)},A{r + 1})", styles["int"],
+            book.formula(sheet, r, 1, f"=COUNTIF({col(partners, 'change', last)},A{r + 1})", "int",
                                 sum(1 for p in result.partners if p.change == change))
         r += 1
         sheet.write_string(r, 0, "At risk (R9)")
-        book.formula(sheet, r, 1, f'=COUNTIF({col(partners, "at_risk", last)},"yes")', styles["int"],
+        book.formula(sheet, r, 1, f'=COUNTIF({col(partners, "at_risk", last)},"yes")', "int",
                             sum(1 for p in result.partners if not p.meets[p.rank]))
 
         r += 2
@@ -709,7 +709,7 @@ class MonthWriter:
                                  ("Activity points (R5)", "activity", "activity_points")):
             r += 1
             sheet.write_string(r, 0, label)
-            book.formula(sheet, r, 1, f"=SUM({col(partners, key, last)})", styles["int"],
+            book.formula(sheet, r, 1, f"=SUM({col(partners, key, last)})", "int",
                                 float(sum(getattr(p, attr) for p in result.partners)))
         last_points_row = r
 

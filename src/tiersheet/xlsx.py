@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Sequence
+from typing import Literal, Sequence, get_args
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
@@ -26,6 +26,10 @@ EXCEL_EPOCH_ORDINAL = EXCEL_EPOCH.toordinal()
 MAX_URLS = 65_000    # Excel keeps at most 65,530 hyperlinks per sheet
 MAX_TEXT = 32_767    # characters in a cell
 MAX_ROWS = 1_048_576  # rows in a sheet
+
+# A cell's style, by name (issue 9: a Format passed where a name belongs raises, see Book.style).
+Style = Literal["text", "int", "money", "pct", "date", "bool", "wrap", "link", "header", "title",
+                "section", "label", "note"]
 
 
 class SheetFull(Exception):
@@ -115,7 +119,7 @@ class Column:
     key: str
     header: str
     width: float
-    style: str = "text"  # text, int, money, pct, date, bool
+    style: Style = "text"  # text, int, money, pct, date, bool
 
 
 class Book:
@@ -147,17 +151,24 @@ class Book:
             "note": add({"italic": True, "font_color": "#595959"}),
             "text": None,
         }
+        assert set(self.styles) == set(get_args(Style))
 
-    def put(self, sheet, row: int, col: int, value, style: str = "text") -> None:
+    def style(self, name: Style):
+        """The Format of a style name; anything else (a Format, a misspelt name) raises."""
+        if isinstance(name, str) and name in self.styles:
+            return self.styles[name]
+        raise ValueError(f"unknown cell style {name!r}: give a style name, one of {', '.join(self.styles)}")
+
+    def put(self, sheet, row: int, col: int, value, style: Style = "text") -> None:
         """Write one input value by its type (text stays text)."""
-        cell = value_cell(value, self.styles.get(style), self.styles["date"])
+        cell = value_cell(value, self.style(style), self.styles["date"])
         if cell is not None:
             store(sheet, row, [(col, cell)])
             self.values += 1
 
-    def formula(self, sheet, row: int, col: int, formula: str, style: str, cached) -> None:
+    def formula(self, sheet, row: int, col: int, formula: str, style: Style, cached) -> None:
         """One formula (leading '=') with its cached value."""
-        store(sheet, row, [(col, CellFormulaTuple(formula[1:], self.styles.get(style), cached_value(cached)))])
+        store(sheet, row, [(col, CellFormulaTuple(formula[1:], self.style(style), cached_value(cached)))])
         self.formulas += 1
 
     def close(self) -> None:
@@ -192,7 +203,7 @@ class Table:
         self.columns = list(columns)
         self.index = {c.key: i for i, c in enumerate(self.columns)}
         self.letter = {c.key: xl_col_to_name(i) for i, c in enumerate(self.columns)}
-        self.formats = {c.key: book.styles[c.style] for c in self.columns}
+        self.formats = {c.key: book.style(c.style) for c in self.columns}
         self.sheet = book.xl.add_worksheet(name)
         self.row = 1  # next 0-based row to write
         self.urls = 0
