@@ -20,7 +20,7 @@ from .config import Rules
 from .engine import MonthResult, PartnerMonth, RunResult
 from .outputs import atomic_output
 from .problems import DUPLICATE
-from .xlsx import Book, Column, Table, text_literal
+from .xlsx import Book, Column, Table, fit_row, page_header, print_setup, text_literal
 
 def name_for(*parts: str) -> str:
     """A defined name such as THRESHOLD_GOLD from rules keys."""
@@ -78,13 +78,18 @@ def rules_rows(rules: Rules, month: date, end: date) -> list[tuple[str, str, obj
 def write_rules(book: Book, rules: Rules, month: date, end: date, source: str) -> dict[str, str]:
     """Write the Rules sheet and define a name for each parameter; returns name -> cell."""
     sheet = book.xl.add_worksheet("Rules")
-    for i, (header, width) in enumerate((("Rule", 7), ("Name", 34), ("Value", 34), ("Meaning", 70))):
-        sheet.set_column(i, i, width)
+    columns = (("Rule", 7, None), ("Name", 44, book.styles["wrap"]), ("Value", 30, book.styles["wrap"]),
+               ("Meaning", 52, book.styles["wrap"]))
+    for i, (header, width, fmt) in enumerate(columns):
+        sheet.set_column(i, i, width, fmt)  # the format of the cells written without one
         sheet.write_string(0, i, header, book.styles["header"])
     sheet.freeze_panes(1, 0)
+    widths = [width for _, width, _ in columns]
+    print_setup(sheet, book.title, widths)
     cells = {}
     rows = rules_rows(rules, month, end)
     for r, (rule, name, value, meaning) in enumerate(rows, start=1):
+        fit_row(sheet, r, [(name, widths[1]), (value, widths[2]), (meaning, widths[3])])
         sheet.write_string(r, 0, rule)
         sheet.write_string(r, 1, name)
         style = "date" if isinstance(value, date) else "pct" if name.startswith(("MARGIN_", "FIRST_SALE_DISCOUNT", "COOP_SHARE")) else "text"
@@ -108,12 +113,15 @@ def write_rules(book: Book, rules: Rules, month: date, end: date, source: str) -
     for level in rules.levels:
         for benefit in level.benefits:
             r += 1
+            fit_row(sheet, r, [(level.name, widths[1]), (benefit, widths[2])])
             sheet.write_string(r, 0, "R16")
             sheet.write_string(r, 1, level.name)
             sheet.write_string(r, 2, benefit)
     r += 2
+    fit_row(sheet, r, [(source, widths[2])])
     sheet.write_string(r, 1, "Rules file", book.styles["label"])
     sheet.write_string(r, 2, source)
+    sheet.print_area(0, 0, r, len(columns) - 1)
     return cells
 
 
@@ -176,26 +184,26 @@ class MonthWriter:
         book = self.book
         summary = book.xl.add_worksheet("Summary")
         partners = Table(book, "Partners", [
-            Column("id", "Partner ID", 12), Column("name", "Partner", 28),
-            Column("opening_status", "Opening status", 22), Column("opening_points", "Opening points", 10, "int"),
+            Column("id", "Partner ID", 12), Column("name", "Partner", 24, "wrap"),
+            Column("opening_status", "Opening status", 22, "wrap"), Column("opening_points", "Opening points", 10, "int"),
             Column("sales", "Sales points", 10, "int"), Column("bonus", "Bonus points", 10, "int"),
             Column("activity", "Activity points", 10, "int"), Column("closing", "Closing points", 10, "int"),
-            Column("status", "Status", 22), Column("change", "Change", 11),
-            Column("margin", "Margin %", 9, "pct"), Column("next", "Next status", 22),
-            Column("to_next", "Points to next", 10, "int"), Column("missing", "Missing for status", 46),
-            Column("missing_next", "Missing for next", 60),
-            Column("expires", "Certificate expires", 12, "date"), Column("at_risk", "At risk", 8)])
+            Column("status", "Status", 22, "wrap"), Column("change", "Change", 11),
+            Column("margin", "Margin %", 9, "pct"), Column("next", "Next status", 22, "wrap"),
+            Column("to_next", "Points to next", 10, "int"), Column("missing", "Missing for status", 36, "wrap"),
+            Column("missing_next", "Missing for next", 40, "wrap"),
+            Column("expires", "Certificate expires", 12, "date"), Column("at_risk", "At risk", 8)], key_columns=2)
         ledger = Table(book, "Ledger", [
-            Column("id", "Partner ID", 12), Column("date", "Date", 11, "date"),
-            Column("source", "Source", 20), Column("reference", "Reference", 16),
+            Column("id", "Partner ID", 11), Column("date", "Date", 10, "date"),
+            Column("source", "Source", 18, "wrap"), Column("reference", "Reference", 16),
             Column("amount", "Amount USD", 12, "money"), Column("points", "Points", 9, "int"),
-            Column("explanation", "Explanation", 60), Column("file", "Source file", 22),
-            Column("sheet", "Source sheet", 14), Column("row", "Source row", 9, "int")])
+            Column("explanation", "Explanation", 58, "wrap"), Column("file", "Source file", 14, "wrap"),
+            Column("sheet", "Source sheet", 11, "wrap"), Column("row", "Source row", 8, "int")])
         sales = Table(book, "Sales", [
             Column("invoice_id", "Invoice ID", 13), Column("partner_id", "Partner ID", 11),
             Column("date", "Invoice date", 11, "date"), Column("product", "Product", 20),
             Column("edition", "Edition", 14), Column("sale_type", "Sale type", 9),
-            Column("amount_usd", "Amount USD", 12, "money"), Column("status", "Status at date", 22),
+            Column("amount_usd", "Amount USD", 12, "money"), Column("status", "Status at date", 22, "wrap"),
             Column("points", "Points", 8, "int"), Column("bonus", "Bonus points", 8, "int"),
             Column("margin_pct", "Margin %", 8, "pct"), Column("margin_usd", "Margin USD", 11, "money"),
             Column("cost", "Partner cost USD", 12, "money"),
@@ -205,19 +213,19 @@ class MonthWriter:
             Column("discount", "First-sale discount USD", 12, "money"),
             Column("due", "Amount due USD", 12, "money"),
             Column("amount", "Amount", 11, "money"), Column("currency", "Currency", 8),
-            Column("rate", "USD rate", 9), Column("file", "Source file", 22),
-            Column("sheet", "Source sheet", 12), Column("row", "Source row", 9, "int")])
+            Column("rate", "USD rate", 9), Column("file", "Source file", 22, "wrap"),
+            Column("sheet", "Source sheet", 12, "wrap"), Column("row", "Source row", 9, "int")], key_columns=2)
         activities = Table(book, "Activities", [
             Column("activity_id", "Activity ID", 12), Column("partner_id", "Partner ID", 11),
-            Column("date", "Date", 11, "date"), Column("activity", "Activity", 34),
-            Column("type", "Type", 18), Column("approved_on", "Approved on", 11, "date"),
-            Column("description", "Description", 30), Column("base", "Base points", 9, "int"),
+            Column("date", "Date", 11, "date"), Column("activity", "Activity", 32, "wrap"),
+            Column("type", "Type", 18, "wrap"), Column("approved_on", "Approved on", 11, "date"),
+            Column("description", "Description", 34, "wrap"), Column("base", "Base points", 9, "int"),
             Column("needs_approval", "Needs approval", 9, "bool"), Column("counted", "Counted", 9, "bool"),
-            Column("points", "Points", 8, "int"), Column("reason", "Not counted because", 30),
-            Column("file", "Source file", 22), Column("sheet", "Source sheet", 12),
-            Column("row", "Source row", 9, "int")])
-        req_columns = [Column("id", "Partner ID", 12), Column("name", "Partner", 24),
-                       Column("as_of", "Snapshot as of", 12, "date"), Column("source", "Snapshot source", 24)]
+            Column("points", "Points", 8, "int"), Column("reason", "Not counted because", 30, "wrap"),
+            Column("file", "Source file", 22, "wrap"), Column("sheet", "Source sheet", 12, "wrap"),
+            Column("row", "Source row", 9, "int")], key_columns=2)
+        req_columns = [Column("id", "Partner ID", 12), Column("name", "Partner", 20, "wrap"),
+                       Column("as_of", "Snapshot as of", 12, "date"), Column("source", "Snapshot source", 20, "wrap")]
         for req in rules.requirements:
             if req.kind == "commitment":
                 req_columns += [Column("commitment_usd", "Sales commitment USD", 12, "money"),
@@ -227,42 +235,42 @@ class MonthWriter:
             else:
                 req_columns.append(Column(req.key, req.label, 12, "int" if req.kind == "count" else "bool"))
         req_columns += [Column(f"meets_{lv.rank}", f"Meets {lv.name}", 11, "bool") for lv in levels]
-        req_columns += [Column(f"missing_{lv.rank}", f"Missing for {lv.name}", 50) for lv in levels]
-        req_columns += [Column("status", "Status", 22), Column("meets_status", "Meets status", 10, "bool"),
-                        Column("next", "Next status", 22), Column("meets_next", "Meets next", 10, "bool")]
-        requirements = Table(book, "Requirements", req_columns)
+        req_columns += [Column(f"missing_{lv.rank}", f"Missing for {lv.name}", 36, "wrap") for lv in levels]
+        req_columns += [Column("status", "Status", 22, "wrap"), Column("meets_status", "Meets status", 10, "bool"),
+                        Column("next", "Next status", 22, "wrap"), Column("meets_next", "Meets next", 10, "bool")]
+        requirements = Table(book, "Requirements", req_columns, key_columns=2)
         close = Table(book, "Month close", [
-            Column("id", "Partner ID", 12), Column("opening_status", "Opening status", 22),
+            Column("id", "Partner ID", 12), Column("opening_status", "Opening status", 22, "wrap"),
             Column("opening_level", "Opening level", 9, "int"), Column("points_before", "Points before close", 11, "int"),
             *[Column(f"meets_{lv.rank}", f"Meets {lv.name}", 11, "bool") for lv in levels],
-            Column("cert", "Certificate on file expires", 12, "date"), Column("cert_note", "Certificate on file", 30),
+            Column("cert", "Certificate on file expires", 12, "date"), Column("cert_note", "Certificate on file", 30, "wrap"),
             Column("lapsed_before", "Lapsed at an earlier close", 10, "bool"),
             Column("expiring", "Expires by month end", 10, "bool"), Column("meets_opening", "Meets opening level", 10, "bool"),
             Column("downgrade", "Downgrade", 10, "bool"), Column("down_to", "Downgrade to level", 10, "int"),
             Column("up_to", "Upgrade to level", 10, "int"), Column("closing_level", "Closing level", 9, "int"),
             Column("intranet_used", "Intranet discount used before", 11, "bool"),
-            Column("intranet_note", "Why", 30)])
-        nfr = Table(book, "NFR", [Column("id", "Partner ID", 12), Column("edition", "Edition", 34),
+            Column("intranet_note", "Why", 30, "wrap")])
+        nfr = Table(book, "NFR", [Column("id", "Partner ID", 12), Column("edition", "Edition", 34, "wrap"),
                                   Column("entitled_on", "Entitled on", 12, "date"),
-                                  Column("issued", "Issued or To issue", 14)])
+                                  Column("issued", "Issued or To issue", 14, "wrap")])
         leads = Table(book, "Leads", [
-            Column("lead_id", "Lead ID", 12), Column("received_on", "Received on", 11, "date"),
-            Column("territory", "Territory", 9), Column("company", "Company", 24), Column("contact", "Contact", 20),
-            Column("assigned", "Assigned to", 12), Column("reason", "Reason", 50),
-            Column("file", "Source file", 22), Column("sheet", "Source sheet", 12), Column("row", "Source row", 9, "int")])
+            Column("lead_id", "Lead ID", 12), Column("received_on", "Received on", 10, "date"),
+            Column("territory", "Territory", 9), Column("company", "Company", 22, "wrap"), Column("contact", "Contact", 18, "wrap"),
+            Column("assigned", "Assigned to", 11), Column("reason", "Reason", 40, "wrap"),
+            Column("file", "Source file", 14, "wrap"), Column("sheet", "Source sheet", 11, "wrap"), Column("row", "Source row", 8, "int")])
         coop = Table(book, "Co-op", [
             Column("claim_id", "Claim ID", 12), Column("partner_id", "Partner ID", 11), Column("date", "Date", 11, "date"),
             Column("expense", "Expense USD", 12, "money"), Column("requested", "Requested USD", 12, "money"),
-            Column("description", "Description", 30), Column("status", "Status at date", 22),
+            Column("description", "Description", 30, "wrap"), Column("status", "Status at date", 22, "wrap"),
             Column("eligible", "Eligible", 9, "bool"), Column("reimbursement", "Reimbursement USD", 13, "money"),
-            Column("reason", "Reason", 44), Column("file", "Source file", 22), Column("sheet", "Source sheet", 12),
-            Column("row", "Source row", 9, "int")])
+            Column("reason", "Reason", 36, "wrap"), Column("file", "Source file", 22, "wrap"),
+            Column("sheet", "Source sheet", 12, "wrap"), Column("row", "Source row", 9, "int")], key_columns=2)
         exceptions = Table(book, "Exceptions", [
-            Column("file", "File", 24), Column("sheet", "Sheet", 14), Column("row", "Row", 7, "int"),
-            Column("column", "Column", 18), Column("value", "Value", 20), Column("problem", "Problem", 60),
-            Column("action", "Action", 24)])
+            Column("file", "File", 22, "wrap"), Column("sheet", "Sheet", 14, "wrap"), Column("row", "Row", 7, "int"),
+            Column("column", "Column", 16, "wrap"), Column("value", "Value", 20, "wrap"),
+            Column("problem", "Problem", 50, "wrap"), Column("action", "Action", 22, "wrap")])
         reconciliation = Table(book, "Reconciliation", [
-            Column("file", "File", 24), Column("sheet", "Sheet", 14), Column("kind", "Kind", 28),
+            Column("file", "File", 24, "wrap"), Column("sheet", "Sheet", 14, "wrap"), Column("kind", "Kind", 28, "wrap"),
             Column("read", "Rows read", 10, "int"), Column("accepted", "Accepted", 10, "int"),
             Column("rejected", "Rejected", 10, "int"), Column("duplicates", "Duplicates", 10, "int")])
         write_rules(book, rules, result.month, result.end, self.rules_source)
@@ -662,6 +670,7 @@ class MonthWriter:
         sheet.set_column(1, 3, 14)
         sheet.set_landscape()
         sheet.fit_to_pages(1, 1)
+        page_header(sheet, book.title)
         sheet.write_string(0, 0, f"Partner programme: {result.month:%B %Y}", styles["title"])
         sheet.write_string(1, 0, f"Inbox: {self.inbox_name}; rules: {self.rules_source}", styles["note"])
         sheet.write_string(2, 0, "Every figure is a formula: click it to see where it comes from.", styles["note"])
