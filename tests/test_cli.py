@@ -47,7 +47,8 @@ def write_inbox(folder: Path, sales_rows: list[list], partners: list[list] | Non
 def test_o1_samples_run_writes_one_workbook_per_month(sample_run):
     out, result = sample_run
     assert sorted(p.name for p in out.iterdir()) == [
-        "tiersheet-2025-01.xlsx", "tiersheet-2025-02.xlsx", "tiersheet-2025-03.xlsx"]
+        "statements", "tiersheet-2025-01.xlsx", "tiersheet-2025-02.xlsx", "tiersheet-2025-03.xlsx"]
+    assert [p.name for p in (out / "statements").iterdir()] == ["2025-03"]  # O1: the last month's
     assert "3 month(s) 2025-01..2025-03; 13 partners" in result.output
     assert "8 problem(s)" in result.output
 
@@ -56,7 +57,7 @@ def test_o8_summary_counts_the_formula_cells_written(sample_run):
     out, result = sample_run
     import re
     stated = int(re.search(r"\((\d+) formula cells\)", result.output).group(1))
-    counted = sum(1 for path in out.iterdir()
+    counted = sum(1 for path in out.glob("*.xlsx")
                   for sheet in openpyxl.load_workbook(path).worksheets
                   for row in sheet.iter_rows() for cell in row if cell.data_type == "f")
     assert stated == counted > 2000
@@ -72,13 +73,16 @@ def test_o1_two_runs_are_byte_identical(sample_run, tmp_path):
     first, _ = sample_run
     again = tmp_path / "again"
     assert invoke("run", str(SAMPLES), "--out", str(again), "-q").exit_code == 0
-    for path in first.iterdir():
-        assert path.read_bytes() == (again / path.name).read_bytes(), path.name
+    files = [path.relative_to(first) for path in first.rglob("*") if path.is_file()]
+    assert len(files) == 3 + 13 + 1  # workbooks, the statements and their index.csv
+    for path in files:
+        assert (first / path).read_bytes() == (again / path).read_bytes(), path
 
 
 def test_o1_no_temporary_files_left_behind(sample_run):
     out, _ = sample_run
-    assert not [p for p in out.iterdir() if p.name.startswith(".") or p.suffix != ".xlsx"]
+    assert not [p for p in out.rglob("*") if p.name.startswith(".")
+                or p.is_file() and p.suffix != ".xlsx" and p.name != "index.csv"]
 
 
 def test_o2_partners_sheet_has_exact_headers(sample_run):
@@ -119,7 +123,7 @@ def test_o3_reconciliation_rows_read_equals_the_sum(sample_run):
 
 def test_o3_exceptions_are_in_every_month_workbook(sample_run):
     out, _ = sample_run
-    for path in sorted(out.iterdir()):
+    for path in sorted(out.glob("*.xlsx")):
         sheet = openpyxl.load_workbook(path, data_only=True)["Exceptions"]
         rows = list(sheet.iter_rows(values_only=True))
         assert rows[0] == ("File", "Sheet", "Row", "Column", "Value", "Problem", "Action")
@@ -168,7 +172,7 @@ def test_o4_no_whole_column_references_or_volatile_functions(sample_run, tmp_pat
     generated = tmp_path / "generated"
     assert invoke("run", str(make_inbox(tmp_path / "inbox", 11, partners=15, months=3)), "--out",
                   str(generated), "-q").exit_code == 0
-    for path in sorted(out.iterdir()) + sorted(generated.iterdir()):
+    for path in sorted(out.rglob("*.xlsx")) + sorted(generated.rglob("*.xlsx")):
         book = openpyxl.load_workbook(path)
         for sheet in book.worksheets:
             for row in sheet.iter_rows():
@@ -198,7 +202,7 @@ def test_i7_through_cuts_the_run_and_notes_later_rows_without_problems(tmp_path)
     out = tmp_path / "out"
     result = invoke("run", str(SAMPLES), "--out", str(out), "--through", "2025-02")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["tiersheet-2025-01.xlsx", "tiersheet-2025-02.xlsx"]
+    assert sorted(p.name for p in out.glob("*.xlsx")) == ["tiersheet-2025-01.xlsx", "tiersheet-2025-02.xlsx"]
     assert "8 problem(s)" in result.output
     book = openpyxl.load_workbook(out / "tiersheet-2025-02.xlsx", data_only=True)
     notes = [r for r in book["Exceptions"].iter_rows(min_row=2, values_only=True)
@@ -233,7 +237,7 @@ def test_through_extends_the_run(tmp_path):
     inbox = write_inbox(tmp_path / "inbox", [["S1", "P1", date(2025, 1, 5), 100]])
     out = tmp_path / "out"
     assert invoke("run", str(inbox), "--out", str(out), "--through", "2025-03").exit_code == 0
-    assert len(list(out.iterdir())) == 3
+    assert len(list(out.glob("*.xlsx"))) == 3
 
 
 @pytest.mark.parametrize("value", ["2025-13", "March", "2025/03"])

@@ -1,7 +1,8 @@
 """`tiersheet email` (SPEC O6) end to end, against a real SMTP server (aiosmtpd) on 127.0.0.1.
 
-The statements folder is built here from the samples' real channel workbooks until `run` writes
-statements itself: one small real .xlsx per partner, a PDF for one, and index.csv."""
+The statements folder is built here from the samples' real channel workbooks (run with
+--statements none), so that the tests choose the addresses and which partner has a PDF: one
+small real .xlsx per partner, a PDF for one, and index.csv as `run` writes it."""
 
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ def write_statements(out: Path, month: str) -> None:
 @pytest.fixture(scope="module")
 def sample_out(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("run")
-    result = CliRunner().invoke(main, ["run", str(SAMPLES), "--out", str(out)])
+    result = CliRunner().invoke(main, ["run", str(SAMPLES), "--out", str(out), "--statements", "none"])
     assert result.exit_code == 0, result.output
     for month in ("2025-02", MONTH):
         write_statements(out, month)

@@ -68,7 +68,7 @@ def test_o7_watch_once_runs_and_exits(tmp_path):
     assert ("added 2025-01-crm-leads.xls, 2025-01.xlsx, 2025-02-coop.csv, 2025-02.xlsx, "
             "2025-03-portal-activities.csv, 2025-03.xlsx, partners.xlsx") in line
     assert "->  ok: 3 month(s) 2025-01..2025-03, 8 problem(s); wrote tiersheet-2025-01.xlsx, " \
-           "tiersheet-2025-02.xlsx, tiersheet-2025-03.xlsx" in line
+           "tiersheet-2025-02.xlsx, tiersheet-2025-03.xlsx and 13 partner statements" in line
 
 
 def test_o7_watch_refuses_an_output_folder_inside_the_inbox(tmp_path):
@@ -152,6 +152,7 @@ def test_o7_watch_runs_once_per_settled_change_and_stops_on_sigterm(tmp_path):
         if process.poll() is None:
             process.kill()
     assert "Traceback" not in process.stderr.read()
-    assert sorted(p.name for p in out.iterdir()) == ["tiersheet-2025-01.xlsx", "tiersheet-2025-02.xlsx",
-                                                     "tiersheet-2025-03.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == ["statements", "tiersheet-2025-01.xlsx",
+                                                     "tiersheet-2025-02.xlsx", "tiersheet-2025-03.xlsx"]
+    assert sorted(p.name for p in (out / "statements").iterdir()) == ["2025-01", "2025-02", "2025-03"]
     assert len([line for line in log.seen if "  ->  " in line]) == 3

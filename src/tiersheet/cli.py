@@ -13,8 +13,8 @@ import click
 
 from . import __version__
 from .config import Rules, load_rules
-from .errors import TiersheetError
-from .pipeline import Interrupted, run_inbox
+from .errors import TiersheetError, UsageProblem
+from .pipeline import STATEMENTS, Interrupted, run_inbox
 
 
 def parse_month_option(ctx, param, value: str | None) -> date | None:
@@ -93,6 +93,10 @@ out_option = click.option(
     "--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
     show_default=True, help="Folder for the workbooks (created if missing).")
 
+statements_option = click.option(
+    "--statements", type=click.Choice(STATEMENTS), default="last", show_default=True,
+    help="Partner statements (OUT/statements/YYYY-MM/) for the last month, every month, or none.")
+
 
 def rules_and_source(rules_file: Path | None) -> tuple[Rules, str]:
     """The rules in force and how the workbooks name where they came from."""
@@ -108,9 +112,11 @@ def rules_and_source(rules_file: Path | None) -> tuple[Rules, str]:
 @click.option("--verify", "check_formulas", is_flag=True,
               help="Afterwards, recalculate each workbook in LibreOffice and report any formula cell "
                    "whose value differs (see `tiersheet verify`).")
+@statements_option
+@click.option("--pdf", is_flag=True, help="Also a PDF copy of each statement (needs LibreOffice).")
 @quiet_option
 def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, strict: bool,
-        check_formulas: bool, quiet: bool) -> None:
+        check_formulas: bool, statements: str, pdf: bool, quiet: bool) -> None:
     """Apply the programme's rules to INBOX and write OUT/tiersheet-YYYY-MM.xlsx per month.
 
     Every sheet of every .xlsx, .xlsm, .xls, .xlsb, .ods, .csv, .tsv and .txt file in INBOX is
@@ -124,13 +130,22 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
     started = time.monotonic()
     show = sys.stderr.isatty() and not quiet
     rules, rules_source = rules_and_source(rules_file)
+    if pdf:
+        if statements == "none":
+            raise UsageProblem("--pdf makes PDF copies of statements; it cannot go with --statements none")
+        from .verify import VerifyError, find_soffice
+        try:
+            find_soffice()
+        except VerifyError as exc:
+            raise UsageProblem(f"--pdf: {exc}") from None
 
     def announce(months: list[date]) -> None:
         if not quiet:
             click.echo(f"Running {len(months)} month(s), {months[0]:%Y-%m}..{months[-1]:%Y-%m}", err=True)
 
     outcome = run_inbox(inbox, out, rules, rules_source, through,
-                        progress=lambda label, items: progress(label, items, show), announce=announce)
+                        progress=lambda label, items: progress(label, items, show), announce=announce,
+                        statements=statements, pdf=pdf)
     result, written, formulas = outcome.result, outcome.written, outcome.cells.get("formulas", 0)
 
     problems = [p for p in result.problems if p.is_problem]
@@ -144,6 +159,9 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
                    f"{rows} input rows, {len(problems)} problem(s) (see the Exceptions sheet)")
         for path in written:
             click.echo(f"  wrote {path}")
+        for folder in outcome.statements:
+            pdfs = f" and {len(folder.pdfs)} PDF copies" if folder.pdfs else ""
+            click.echo(f"  wrote {len(folder.files)} partner statements{pdfs} in {folder.folder} (listed in index.csv)")
         stale = earlier_workbooks(out, written)
         if stale:
             click.echo(f"  {len(stale)} workbook(s) in {out} are from an earlier run, not this one "
@@ -204,9 +222,10 @@ def check(inbox: Path, rules_file: Path | None, through: date | None, output_for
 @click.option("--settle", "settle_seconds", type=click.FloatRange(min=0), default=3.0, show_default=True,
               metavar="SECONDS", help="Run once the inbox's files have not changed for this long.")
 @click.option("--once", is_flag=True, help="Process what is in the inbox now and exit (for cron and tests).")
+@statements_option
 @quiet_option
 def watch(inbox: Path, out: Path, rules_file: Path | None, through: date | None,
-          settle_seconds: float, once: bool, quiet: bool) -> None:
+          settle_seconds: float, once: bool, statements: str, quiet: bool) -> None:
     """Watch INBOX and run whenever its files change, once they have settled.
 
     Runs for what is in INBOX now, then again after every change, once the files have stopped
@@ -234,7 +253,7 @@ def watch(inbox: Path, out: Path, rules_file: Path | None, through: date | None,
     def run_once() -> RunLine:
         try:
             rules, rules_source = rules_and_source(rules_file)
-            outcome = run_inbox(inbox, out, rules, rules_source, through)
+            outcome = run_inbox(inbox, out, rules, rules_source, through, statements=statements)
         except TiersheetError as exc:
             line = RunLine(False, str(exc), [])
         except OSError as exc:
@@ -245,8 +264,9 @@ def watch(inbox: Path, out: Path, rules_file: Path | None, through: date | None,
             result = outcome.result
             problems = sum(1 for p in result.problems if p.is_problem)
             span = f"{result.months[0].month:%Y-%m}..{result.months[-1].month:%Y-%m}"
+            made = sum(len(folder.files) for folder in outcome.statements)
             line = RunLine(True, f"{len(result.months)} month(s) {span}, {problems} problem(s)",
-                           outcome.written)
+                           outcome.written, made)
         outcomes.append(line)
         return line
 

@@ -15,7 +15,10 @@ from typing import Callable
 from .config import Rules
 from .engine import RunResult, run_engine, run_months
 from .inbox import inbox_files, read_inbox
+from .statements import Written, write_statements
 from .workbook import write_month
+
+STATEMENTS = ("last", "all", "none")  # which months get partner statements (O1)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -32,7 +35,9 @@ class Outcome:
     result: RunResult
     written: list[Path]
     cells: dict = field(default_factory=dict)     # "values" and "formulas" written
-    seconds: dict = field(default_factory=dict)   # "read", "rules", "write"
+    seconds: dict = field(default_factory=dict)   # "read", "rules", "write", "statements"
+    statements: list[Written] = field(default_factory=list)
+    statement_cells: dict = field(default_factory=dict)
 
 
 @contextmanager
@@ -51,8 +56,11 @@ def few_collections():
 
 def run_inbox(inbox: Path, out: Path, rules: Rules, rules_source: str, through: date | None = None,
               progress: Callable | None = None,
-              announce: Callable[[list[date]], None] | None = None) -> Outcome:
-    """Read `inbox`, run every month, write OUT/tiersheet-YYYY-MM.xlsx for each.
+              announce: Callable[[list[date]], None] | None = None,
+              statements: str = "last", pdf: bool = False) -> Outcome:
+    """Read `inbox`, run every month, write OUT/tiersheet-YYYY-MM.xlsx for each, and the
+    partner statements of the last month (`statements="all"`: of every month; "none": none),
+    with PDF copies when `pdf`.
 
     `progress(label, items)` may return a context manager yielding the items (a progress bar);
     `announce(months)` hears the run's months before the long work on them starts."""
@@ -85,4 +93,14 @@ def run_inbox(inbox: Path, out: Path, rules: Rules, rules_source: str, through: 
         except KeyboardInterrupt:
             raise Interrupted(written, len(result.months) - len(written)) from None
         seconds["write"] = time.perf_counter() - started
-    return Outcome(result, written, cells, seconds)
+
+        started = time.perf_counter()
+        months = {"last": result.months[-1:], "all": result.months, "none": []}[statements]
+        folders, statement_cells = [], {}
+        try:
+            for month in months:
+                folders.append(write_statements(out, month, rules, pdf, progress, statement_cells))
+        except KeyboardInterrupt:
+            raise Interrupted(written, 0) from None
+        seconds["statements"] = time.perf_counter() - started
+    return Outcome(result, written, cells, seconds, folders, statement_cells)

@@ -6,6 +6,7 @@ so each function here has a twin formula in `workbook.py` that must compute the 
 from __future__ import annotations
 
 import calendar
+import math
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -46,6 +47,36 @@ def bonus_points(amount_usd, status_at_date, sale_date, rules: Rules):
     if rules.bonus_until is not None:
         eligible &= np.array([d <= rules.bonus_until for d in dates], dtype=bool)
     return np.where(eligible, rules.bonus_points * np.trunc(amount / rules.bonus_per_usd), 0.0)
+
+
+def bonus_applies(status_name: str, day: date, rules: Rules) -> bool:
+    """R4: whether a sale on `day` at status `status_name` earns the early-adopter bonus."""
+    return (status_name == rules.level(rules.bonus_level).name and rules.bonus_points > 0
+            and (rules.bonus_from is None or day >= rules.bonus_from)
+            and (rules.bonus_until is None or day <= rules.bonus_until))
+
+
+def _ceil(x: float) -> int:
+    """Excel's -INT(-x): the smallest whole number at or above x (the twin formula uses it)."""
+    return -math.floor(-x)
+
+
+# O5 Sales to next: the smallest single sale in whole US dollars earning `points` (R3 + R4).
+def sales_to_next(points: float, bonus: bool, rules: Rules) -> int:
+    """A sale of A dollars earns trunc(A/u) points, plus b x trunc(A/v) with the bonus. With m
+    bonus steps (A >= m*v) it needs trunc(A/u) >= P - b*m, so the cheapest sale with exactly m
+    steps is max(ceil(m*v), ceil((P - b*m)*u)): the first term grows with m, the second falls,
+    so the minimum over all m lies at the real crossing m*v = (P - b*m)*u, on one of the two
+    whole numbers around it. The statement's formula computes the same two candidates."""
+    need = _ceil(points)  # points are whole; a fractional balance still needs the next whole point
+    if need <= 0:
+        return 0
+    u = rules.usd_per_point
+    if not bonus:
+        return _ceil(need * u)
+    b, v = rules.bonus_points, rules.bonus_per_usd
+    steps = max(0, math.floor(need * u / (v + b * u)))
+    return min(max(_ceil(m * v), _ceil(max(0, need - b * m) * u)) for m in (steps, steps + 1))
 
 
 # R5 Activity points: starred types count only when approved on or before the activity date.

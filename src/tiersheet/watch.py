@@ -88,11 +88,14 @@ class RunLine:
     """What one run did, for the log's one line."""
     ok: bool
     result: str          # "3 month(s), 8 problem(s)" or the error's message
-    written: list[Path]
+    written: list[Path]  # the channel workbooks
+    statements: int = 0  # partner statements written
 
 
 def log_line(when: datetime, change: str, run: RunLine, seconds: float) -> str:
     files = ", ".join(path.name for path in run.written) or "nothing"
+    if run.statements:
+        files += f" and {run.statements} partner statements"
     status = "ok" if run.ok else "FAILED"
     return f"{when:%Y-%m-%d %H:%M:%S}  {change}  ->  {status}: {run.result}; wrote {files} ({seconds:.1f}s)"
 

@@ -1,0 +1,105 @@
+"""A month's partner statements (O1, O5): one workbook per partner in OUT/statements/YYYY-MM/,
+the index.csv that `tiersheet email` reads, and PDF copies for partners who do not use
+spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import subprocess
+import tempfile
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .config import Rules
+from .engine import MonthResult
+from .filenames import file_stems
+from .outputs import write_bytes, write_text
+from .verify import VerifyError, find_soffice
+from .workbook import partner_views, write_statement
+
+INDEX_HEADER = ["partner_id", "partner_name", "email", "file", "pdf"]  # the mailer's contract
+PDF_BATCH = 200  # statements converted by one LibreOffice process
+
+
+@dataclass
+class Written:
+    """One month's statements folder and what went into it."""
+    folder: Path
+    files: list[Path] = field(default_factory=list)
+    pdfs: list[Path] = field(default_factory=list)
+
+
+def month_folder(out: Path, month) -> Path:
+    return Path(out) / "statements" / f"{month:%Y-%m}"
+
+
+def neutral(text: str) -> str:
+    """I8: text that a spreadsheet opening index.csv would take for a formula (beginning with
+    =, +, -, @, also after spaces, or with a tab or carriage return) gets a leading single
+    quote, so it shows as the text it is."""
+    return "'" + text if re.match(r"[ \t\r]*[=+\-@]|[\t\r]", text) else text
+
+
+def index_csv(rows: list[list[str]]) -> str:
+    """index.csv: UTF-8, the header row, one row per statement, written by the csv module (which
+    quotes commas, quotes and line breaks); every cell neutralised (I8)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(INDEX_HEADER)
+    writer.writerows([neutral(cell) for cell in row] for row in rows)
+    return buffer.getvalue()
+
+
+def write_statements(out: Path, result: MonthResult, rules: Rules, pdf: bool = False,
+                     progress: Callable | None = None, stats: dict | None = None) -> Written:
+    """Write every partner's statement of `result`'s month, then the PDFs (when asked), then
+    index.csv, which lists only what is there.
+
+    `progress(label, items)` may return a context manager yielding the items (a progress bar)."""
+    progress = progress or (lambda label, items: nullcontext(items))
+    written = Written(month_folder(out, result.month))
+    stems = file_stems(p.partner_id for p in result.partners)
+    views = partner_views(result)
+    with progress(f"Statements {result.month:%Y-%m}", result.partners) as bar:
+        for partner, view in zip(bar, views):
+            path = written.folder / f"{stems[partner.partner_id]}.xlsx"
+            write_statement(path, view, rules, stats)
+            written.files.append(path)
+    if pdf:
+        written.pdfs = to_pdf(written.files, progress)
+    made = {path.stem for path in written.pdfs}
+    rows = [[p.partner_id, p.name, p.email, f"{stems[p.partner_id]}.xlsx",
+             f"{stems[p.partner_id]}.pdf" if stems[p.partner_id] in made else ""] for p in result.partners]
+    write_text(written.folder / "index.csv", index_csv(rows))
+    return written
+
+
+def to_pdf(paths: list[Path], progress: Callable | None = None, timeout: float = 600) -> list[Path]:
+    """A PDF beside each workbook, rendered by LibreOffice in batches (one headless process per
+    PDF_BATCH files, in a throw-away profile as verify uses) and moved into place atomically."""
+    progress = progress or (lambda label, items: nullcontext(items))
+    soffice = find_soffice()
+    batches = [paths[i:i + PDF_BATCH] for i in range(0, len(paths), PDF_BATCH)]
+    made = []
+    with progress("PDF copies       ", batches) as bar:
+        for batch in bar:
+            with tempfile.TemporaryDirectory(prefix="tiersheet-pdf-") as scratch:
+                profile, into = Path(scratch) / "profile", Path(scratch) / "pdf"
+                command = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+                           "--convert-to", "pdf", "--outdir", str(into), *map(str, batch)]
+                try:
+                    subprocess.run(command, capture_output=True, timeout=timeout + 2 * len(batch),
+                                   stdin=subprocess.DEVNULL)
+                except subprocess.TimeoutExpired:
+                    raise VerifyError(f"LibreOffice did not make the PDFs of {batch[0].parent} in time") from None
+                for path in batch:
+                    rendered = into / f"{path.stem}.pdf"
+                    if rendered.is_file():
+                        target = path.with_suffix(".pdf")
+                        write_bytes(target, rendered.read_bytes())
+                        made.append(target)
+    return made

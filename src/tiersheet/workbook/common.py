@@ -1,0 +1,70 @@
+"""What the sheet writers share: the tables of one workbook by role, and the month (or one
+partner's share of it) they write. The channel workbook and a statement run the same writers
+over different contexts, so a figure is computed by one formula wherever it appears."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..config import Rules
+from ..engine import MonthResult, PartnerMonth
+from ..xlsx import Table
+
+
+@dataclass
+class Tables:
+    """The tables of a workbook. A statement holds no table for what it has no rows of (None);
+    the writers only reach a table when there are rows to reach."""
+    partners: Table
+    requirements: Table
+    close: Table
+    ledger: Table
+    sales: Table | None = None
+    activities: Table | None = None
+    nfr: Table | None = None
+    coop: Table | None = None
+    leads: Table | None = None
+
+
+@dataclass
+class Context:
+    """One workbook's month: its rules, its rows, its tables, and where each partner's rows
+    are (its row on Partners, its blocks of sale and activity lines)."""
+    rules: Rules
+    result: MonthResult
+    tables: Tables
+    rows: dict[str, int] = field(init=False)
+    sales_blocks: dict[str, tuple[int, int]] = field(init=False)
+    activity_blocks: dict[str, tuple[int, int]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rows = {p.partner_id: i + 2 for i, p in enumerate(self.result.partners)}
+        self.sales_blocks = partner_blocks(self.result.sales, self.result.partners)
+        self.activity_blocks = partner_blocks(self.result.activities, self.result.partners)
+
+
+def partner_blocks(frame, partners: list[PartnerMonth], first_row: int = 2) -> dict[str, tuple[int, int]]:
+    """partner_id -> (first, last) spreadsheet rows of its contiguous block in a sorted frame."""
+    blocks: dict[str, tuple[int, int]] = {}
+    if not len(frame):
+        return blocks
+    ids = frame["partner_id"].tolist()
+    start = 0
+    for i in range(1, len(ids) + 1):
+        if i == len(ids) or ids[i] != ids[start]:
+            blocks[ids[start]] = (first_row + start, first_row + i - 1)
+            start = i
+    return blocks
+
+
+def value(x):
+    """pandas missing values as None."""
+    if x is None:
+        return None
+    try:
+        if x != x:
+            return None
+    except (TypeError, ValueError):
+        pass
+    return x
+

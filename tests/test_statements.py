@@ -1,0 +1,232 @@
+"""Partner statements (SPEC O1, O5, I8): one workbook per partner, that partner's data only,
+figures as formulas that LibreOffice recalculates to the same values; safe file names and the
+index.csv contract that `tiersheet email` reads."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from tiersheet.cli import main
+from tiersheet.statements import INDEX_HEADER, index_csv, neutral
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "inbox"
+HAVE_SOFFICE = bool(shutil.which("soffice") or shutil.which("libreoffice"))
+needs_soffice = pytest.mark.skipif(not HAVE_SOFFICE, reason="LibreOffice is not installed")
+
+
+def invoke(*args: str, **kwargs):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def sample_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    result = invoke("run", str(SAMPLES), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def read_index(folder: Path) -> list[dict]:
+    with open(folder / "index.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == INDEX_HEADER
+    return [dict(zip(INDEX_HEADER, row)) for row in rows[1:]]
+
+
+def statement_facts(path: Path) -> dict[str, object]:
+    """Label (column A) -> the cached figure beside it on the Statement sheet (C, else D)."""
+    sheet = openpyxl.load_workbook(path, data_only=True)["Statement"]
+    facts = {}
+    for label, _, figure, words in sheet.iter_rows(min_col=1, max_col=4, values_only=True):
+        if isinstance(label, str) and label not in facts:
+            facts[label] = figure if figure is not None else words
+    return facts
+
+
+def test_o1_statements_of_the_last_month_one_per_partner(sample_out):
+    folder = sample_out / "statements" / "2025-03"
+    rows = read_index(folder)
+    assert [r["partner_id"] for r in rows] == [f"P{i:03d}" for i in range(1, 14)]
+    assert sorted(p.name for p in folder.iterdir()) == sorted([r["file"] for r in rows] + ["index.csv"])
+    assert rows[0] == {"partner_id": "P001", "partner_name": "Alpenblick IT GmbH",
+                       "email": "partners@alpenblick.example", "file": "P001.xlsx", "pdf": ""}
+    book = openpyxl.load_workbook(folder / "P006.xlsx")
+    assert book.sheetnames[0] == "Statement"
+    assert {"Ledger", "Sales", "Co-op", "Partner", "Requirements", "Month close", "Rules"} <= set(book.sheetnames)
+
+
+def test_o5_statements_hold_no_other_partners_data(sample_out):
+    folder = sample_out / "statements" / "2025-03"
+    partners = openpyxl.load_workbook(SAMPLES / "partners.xlsx")["Partners"]
+    header = [c.value for c in next(partners.iter_rows(max_row=1))]
+    people = {}
+    for row in partners.iter_rows(min_row=2, values_only=True):
+        record = dict(zip(header, row))
+        people.setdefault(record["Partner ID"], set()).update(
+            str(record[k]) for k in ("Partner ID", "Partner Name", "Email") if record[k])
+    for entry in read_index(folder):
+        mine = entry["partner_id"]
+        others = set().union(*(words for pid, words in people.items() if pid != mine))
+        texts = []
+        for data_only in (False, True):  # formulas, then their cached values
+            for sheet in openpyxl.load_workbook(folder / entry["file"], data_only=data_only).worksheets:
+                texts += [str(cell) for row in sheet.iter_rows(values_only=True) for cell in row if cell is not None]
+        blob = "\n".join(texts)
+        assert mine in blob
+        leaked = [word for word in others if word in blob]
+        assert not leaked, f"{entry['file']} holds {leaked}"
+
+
+def test_o5_hand_computed_figures_of_sample_statements(sample_out):
+    folder = sample_out / "statements" / "2025-03"
+    # samples/README.md, March: P008 Danube Web, Business Partner, 169 + 64 + 60 = 293 points.
+    # Certified needs 500: 207 to next. With the bonus (R4) a sale of A earns trunc(A/10) +
+    # 10 x trunc(A/100): $1,070 earns 107 + 100 = 207, $1,069 only 106 + 100 = 206.
+    danube = statement_facts(folder / "P008.xlsx")
+    assert danube["Status"] == "Business Partner" and danube["Points"] == 293
+    assert danube["Points to next"] == 207 and danube["Bonus on your next sale"] == "yes"
+    assert danube["Sales to next (USD)"] == 1070
+    assert danube["Margin"] == 0.4
+    assert danube["Missing for Certified Partner"].startswith("Certified Bitrix engineers: 0 of 1")
+    # P002 Nordwind, Certified since its February downgrade, closes March at 500 + 99 = 599:
+    # 2,000 - 599 = 1,401 to Gold, no bonus above Business: 1 point per $10 -> $14,010.
+    nordwind = statement_facts(folder / "P002.xlsx")
+    assert nordwind["Status"] == "Certified Partner" and nordwind["Points"] == 599
+    assert nordwind["Points to next"] == 1401 and nordwind["Bonus on your next sale"] == "no"
+    assert nordwind["Sales to next (USD)"] == 14010
+    assert nordwind["Margin"] == 0.45 and nordwind["Certificate expires"].date() == date(2026, 2, 28)
+    # Its co-op claim COOP-2503-03: $900 expense, $450 requested -> $450 (R15).
+    sheet = openpyxl.load_workbook(folder / "P002.xlsx", data_only=True)["Statement"]
+    claims = [row for row in sheet.iter_rows(values_only=True) if row[1] == "COOP-2503-03"]
+    assert claims and claims[0][2] == 450
+    # P013 Atlas upgrades to Gold in March (2,798 points): nothing above Gold.
+    atlas = statement_facts(folder / "P013.xlsx")
+    assert atlas["Status"] == "Gold Certified Partner" and atlas["Change this month"] == "Upgrade"
+    assert atlas["Next status"] == "none: Gold Certified Partner is the highest status"
+
+
+def test_o5_points_lines_add_up_to_the_closing_points(sample_out):
+    # P011 Nordic Pixel, March: 109 opening + 499 sale + 490 bonus = 1,098 (samples/README.md).
+    sheet = openpyxl.load_workbook(sample_out / "statements" / "2025-03" / "P011.xlsx", data_only=True)["Statement"]
+    rows = list(sheet.iter_rows(values_only=True))
+    start = next(i for i, row in enumerate(rows) if row[:4] == ("Date", "Source", "Points", "Explanation"))
+    end = next(i for i, row in enumerate(rows) if row[0] == "Closing points" and i > start)
+    assert [(row[1], row[2]) for row in rows[start + 1:end]] == [
+        ("Opening balance", 109), ("Sale", 499), ("Early-adopter bonus", 490)]
+    assert rows[end][2] == 1098
+    assert rows[start + 2][3] == "INV-2503-006: sale of 4,990.00 USD, 1 point per 10 USD"
+
+
+def test_o5_rules_sheet_holds_only_the_parameters_the_formulas_use(sample_out):
+    book = openpyxl.load_workbook(sample_out / "statements" / "2025-03" / "P008.xlsx")
+    formulas = "\n".join(str(cell.value) for sheet in book.worksheets for row in sheet.iter_rows()
+                         for cell in row if cell.data_type == "f")
+    names = set(book.defined_names)
+    assert {"USD_PER_POINT", "BONUS_POINTS", "CERT_MONTHS", "LEVEL_NAMES"} <= names
+    assert "COOP_SHARE" not in names and "FIRST_SALE_DISCOUNT" in names  # no claims; a sale
+    ranges = {"LEVEL_NAMES": "LEVEL_", "THRESHOLDS": "THRESHOLD_", "MARGINS": "MARGIN_"}
+    for name in names:
+        used = name in formulas or any(name.startswith(prefix) and r in formulas for r, prefix in ranges.items())
+        assert used, f"{name} is on the Rules sheet but no formula uses it"
+
+
+@needs_soffice
+def test_o4_every_sample_statement_recalculates_to_the_same_values(sample_out):
+    from tiersheet.verify import verify
+
+    for path in sorted((sample_out / "statements" / "2025-03").glob("*.xlsx")):
+        result = verify(path)
+        assert result.formulas > 50
+        assert result.differences == [], path.name
+
+
+def test_o1_statements_none_and_all(tmp_path):
+    none = tmp_path / "none"
+    assert invoke("run", str(SAMPLES), "--out", str(none), "--statements", "none", "-q").exit_code == 0
+    assert not (none / "statements").exists()
+    every = tmp_path / "all"
+    result = invoke("run", str(SAMPLES), "--out", str(every), "--statements", "all")
+    assert result.exit_code == 0
+    assert sorted(p.name for p in (every / "statements").iterdir()) == ["2025-01", "2025-02", "2025-03"]
+    assert len(read_index(every / "statements" / "2025-01")) == 12  # P011 joins in February
+    assert "wrote 13 partner statements in" in result.output
+
+
+HOSTILE = ["../../x", "CON", "a/b", "a:b", "a_b", "***", "nul.txt", "P1", "p1", "=1+1", "-cmd", ".hidden"]
+
+
+def test_i8_hostile_partner_ids_each_get_their_own_file_inside_the_folder(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    book = openpyxl.Workbook()
+    partners = book.active
+    partners.title = "Partners"
+    partners.append(["Partner ID", "Partner Name", "Email", "Partner Agreement", "NDA"])
+    for i, pid in enumerate(HOSTILE):
+        partners.append([pid, f"=HYPERLINK(\"x\") {i}" if i == 0 else f"Name {i}", f"p{i}@example.com; boss{i}@example.com",
+                         "yes", "yes"])
+    sales = book.create_sheet("Sales")
+    sales.append(["Invoice ID", "Partner ID", "Invoice Date", "Amount USD"])
+    for i, pid in enumerate(HOSTILE):
+        sales.append([f"S{i}", pid, date(2025, 1, 5), 100 + i])
+    for sheet in (partners, sales):
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"  # text in the input, not a formula
+    book.save(inbox / "export.xlsx")
+    out = tmp_path / "out"
+    result = invoke("run", str(inbox), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    folder = out / "statements" / "2025-01"
+    files = sorted(p for p in out.rglob("*") if p.is_file() and p.parent != out)
+    assert all(p.parent == folder for p in files)  # nothing escaped, nothing elsewhere
+    rows = read_index(folder)
+    ids = [neutral(pid) for pid in HOSTILE]
+    assert sorted(r["partner_id"] for r in rows) == sorted(ids)
+    names = [r["file"] for r in rows]
+    assert len({n.casefold() for n in names}) == len(HOSTILE)  # each its own file, whatever the case
+    assert sorted(names + ["index.csv"]) == sorted(p.name for p in files)
+    for r in rows:
+        assert Path(r["file"]).name == r["file"] and not r["file"].startswith((".", "-"))
+        statement = openpyxl.load_workbook(folder / r["file"])["Partner"]
+        assert neutral(str(statement["A2"].value)) == r["partner_id"]  # the file is that partner's
+    first = next(r for r in rows if r["partner_id"] == "../../x")
+    assert first["partner_name"].startswith("'=HYPERLINK")  # I8: not a formula in Excel
+    assert first["email"] == "p0@example.com; boss0@example.com"
+
+
+def test_i8_index_csv_neutralises_formula_text():
+    assert neutral("=SUM(A1)") == "'=SUM(A1)" and neutral("+49 30") == "'+49 30"
+    assert neutral("-1") == "'-1" and neutral("@home") == "'@home" and neutral("  =x") == "'  =x"
+    assert neutral("\tx") == "'\tx" and neutral("ACME, Inc.") == "ACME, Inc."
+    text = index_csv([["P1", 'A "quoted", name', "a@x.example, b@x.example", "P1.xlsx", ""]])
+    assert text.splitlines() == ["partner_id,partner_name,email,file,pdf",
+                                 'P1,"A ""quoted"", name","a@x.example, b@x.example",P1.xlsx,']
+
+
+@needs_soffice
+def test_o5_pdf_copies_beside_the_statements(tmp_path):
+    out = tmp_path / "out"
+    result = invoke("run", str(SAMPLES), "--out", str(out), "--pdf", "-q")
+    assert result.exit_code == 0, result.output
+    folder = out / "statements" / "2025-03"
+    for row in read_index(folder):
+        assert row["pdf"] == row["file"].replace(".xlsx", ".pdf")
+        assert (folder / row["pdf"]).read_bytes().startswith(b"%PDF")
+
+
+def test_o5_pdf_without_libreoffice_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("TIERSHEET_SOFFICE", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    result = invoke("run", str(SAMPLES), "--out", str(tmp_path / "out"), "--pdf")
+    assert result.exit_code == 2
+    assert "LibreOffice is not installed" in result.output
+    assert not (tmp_path / "out").exists()
