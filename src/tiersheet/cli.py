@@ -280,6 +280,31 @@ def watch(inbox: Path, out: Path, rules_file: Path | None, through: date | None,
         sys.exit(1)
 
 
+@main.command(short_help="Write blank input workbooks, the rules file and example settings.")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite templates already in FOLDER.")
+@quiet_option
+def templates(folder: Path, force: bool, quiet: bool) -> None:
+    """Write blank input workbooks into FOLDER, one per kind of input.
+
+    partners, sales, activities, leads, co-op claims and rates: the exact headers, column
+    formats, drop-down lists for yes/no, levels, activity types, sale types and currencies, a
+    message on each header cell saying what goes there, and an Instructions sheet on the monthly
+    routine. Also the default rules file (rules.toml, every key explained), the default email
+    template and an example tiersheet.toml. Existing files are kept unless --force.
+
+    \b
+    Example:
+      tiersheet templates blank-forms
+    """
+    from .templates import write_templates
+
+    written = write_templates(folder, load_rules(None), force)
+    if not quiet:
+        for path in written:
+            click.echo(f"  wrote {path}")
+
+
 def earlier_workbooks(out: Path, written: list[Path]) -> list[Path]:
     """Channel workbooks in OUT that this run did not write (left from an earlier run)."""
     ours = {path.name for path in written}
