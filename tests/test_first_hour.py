@@ -200,7 +200,7 @@ def test_o8_summary_names_workbooks_left_from_an_earlier_run(tmp_path):
 def test_o7_main_help_gives_each_command_a_whole_short_description():
     result = invoke("--help")
     assert "Apply the rules to an inbox and write the monthly workbooks." in result.output
-    assert "Recalculate workbooks in LibreOffice and report any cell that differs." in result.output
+    assert "Recalculate workbooks in LibreOffice; report cells that differ." in result.output
     commands = result.output[result.output.index("Commands:"):]
     assert "..." not in commands
 
@@ -219,3 +219,22 @@ def test_r7_rules_file_comment_describes_the_commitment_key():
     comment = text[:text.index("[commitment]")].rsplit("\n\n", 1)[1]
     assert "`level`" in comment and "sales_commitment_usd" in comment
     assert "months in a quarter" not in comment
+
+
+@pytest.mark.parametrize("command", ["run", "check", "watch", "templates", "verify", "email"])
+def test_o7_every_command_explains_itself_with_an_example(command):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    assert "Example:" in result.output and f"tiersheet {command} " in result.output
+
+
+def test_o7_a_bad_option_value_is_one_line_and_exit_2(tmp_path):
+    result = CliRunner().invoke(main, ["run", str(SAMPLES), "--through", "2025-13"])
+    assert result.exit_code == 2
+    assert result.output == ("Error: Invalid value for '--through': '2025-13' is not a month; write it as "
+                             "YYYY-MM, e.g. 2025-03 (see 'tiersheet run --help')\n")
+
+
+def test_o7_version():
+    result = invoke("--version")
+    assert result.exit_code == 0 and result.output.startswith("tiersheet, version ")

@@ -73,8 +73,8 @@ def test_rules_file_edited_value_is_used(tmp_path):
     ("[limits]", "[mystery]\nx = 1\n\n[limits]", "mystery"),
     ("valid_months = 12", "valid_months = 12\ngrace_days = 5", "certificates.grace_days"),
     # missing keys
-    ("valid_months = 12\n", "", "certificates.valid_months"),
-    ("share = 0.5\n", "", "coop.share"),
+    ("valid_months = 12", "", "certificates.valid_months"),
+    ("share = 0.5", "", "coop.share"),
     # wrong types
     ("usd_per_point = 10", 'usd_per_point = "ten"', "points.usd_per_point"),
     ("valid_months = 12", "valid_months = 12.5", "certificates.valid_months"),
@@ -89,7 +89,8 @@ def test_rules_file_bad_key_raises_rules_error_naming_the_key(tmp_path, old, new
 
 
 def test_rules_file_bonus_window_dates_are_read(tmp_path):
-    path = _write_rules(tmp_path, 'from = ""\nuntil = ""', 'from = "2025-02-01"\nuntil = "2025-03-31"')
+    path = _write_rules(tmp_path, 'from = ""', 'from = "2025-02-01"')
+    path.write_text(path.read_text(encoding="utf-8").replace('until = ""', 'until = "2025-03-31"', 1), encoding="utf-8")
     loaded = load_rules(path)
     assert (loaded.bonus_from, loaded.bonus_until) == (D(2025, 2, 1), D(2025, 3, 31))
 

@@ -45,6 +45,10 @@ class Programme(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # one line, not click's three (usage, hint, error)
+            command = exc.ctx.command_path if exc.ctx else "tiersheet"
+            click.echo(f"Error: {exc.format_message()} (see '{command} --help')", err=True)
+            ctx.exit(2)
         except TiersheetError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
@@ -68,7 +72,7 @@ def report_interrupt(written: list[Path], pending: int | None) -> None:
         click.echo("Interrupted: nothing was written.", err=True)
 
 
-@click.group(cls=Programme, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="tiersheet", cls=Programme, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tiersheet")
 def main() -> None:
     """tiersheet runs a reseller partner programme from spreadsheets.
@@ -123,6 +127,11 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
     read, by what the file holds (an .xls may be an HTML table); each sheet's kind (partners,
     sales, activities, leads, co-op claims, rates) is recognised from its header row. Rows that cannot be used are listed on each workbook's Exceptions sheet, and the
     run goes on with the rest.
+
+    \b
+    Example:
+      tiersheet run samples/inbox --out out
+      tiersheet run inbox --out out --through 2025-02 --statements all --pdf
 
     Exit status: 0 when the workbooks were written, 1 when none could be written (or, with
     --strict, when the inbox had problems), 2 for usage errors.
@@ -333,7 +342,7 @@ def verify_all(paths: list[Path], quiet: bool, timeout: float = 300) -> bool:
     return agree
 
 
-@main.command(short_help="Recalculate workbooks in LibreOffice and report any cell that differs.")
+@main.command(short_help="Recalculate workbooks in LibreOffice; report cells that differ.")
 @click.argument("workbooks", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--timeout", default=300, show_default=True, type=click.FloatRange(min=1),
@@ -345,6 +354,10 @@ def verify(workbooks: tuple[Path, ...], timeout: float, quiet: bool) -> None:
     Each workbook is opened headless in a throw-away LibreOffice profile that recalculates on
     load; every formula cell's cached value (what tiersheet computed) is compared with
     LibreOffice's. Differences are listed as sheet, cell, formula, cached and recalculated value.
+
+    \b
+    Example:
+      tiersheet verify out/tiersheet-2025-03.xlsx out/statements/2025-03/*.xlsx
 
     Exit status: 0 when all agree, 1 when any cell differs (or LibreOffice failed, or a workbook
     has nothing to compare: no formulas, or formulas without cached values), 2 for usage errors,
@@ -359,7 +372,7 @@ def verify(workbooks: tuple[Path, ...], timeout: float, quiet: bool) -> None:
         sys.exit(1)
 
 
-@main.command(short_help="Email each partner its statement, and the channel team its workbook.")
+@main.command(short_help="Email each partner its statement, and the team the workbook.")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--month", required=True, callback=parse_month_option, metavar="YYYY-MM",
               help="The month whose statements to send.")
