@@ -12,6 +12,7 @@ Dates are real spreadsheet date cells, except where ISO text dates are used on p
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import sys
@@ -234,8 +235,8 @@ LEADS_2025_02 = [  # LD-2502-04 is listed before LD-2502-03 on purpose (same day
     ["LD-2502-05", D(2025, 2, 25), "DE", "Klinikum Nordheide", "Stefan Becker"],
 ]
 
-COOP_2025_02 = [
-    ["COOP-2502-01", "P001", D(2025, 2, 7), 1500, 900, "Booth share at a Vienna IT conference"],
+COOP_2025_02 = [  # a European CSV (semicolons, 07.02.2025, 1.500,00, Windows-1252): see below
+    ["COOP-2502-01", "P001", D(2025, 2, 7), 1500, 900, "Messestand-Anteil, IT-Konferenz Wien (Österreich)"],
     ["COOP-2502-02", "P008", D(2025, 2, 14), 800, 400, "-20% launch promo mailing"],
     ["COOP-2502-03", "P003", D(2025, 2, 20), 2000, 1000, "LinkedIn campaign, February"],
     ["COOP-2502-04", "P004", D(2025, 2, 20), 2400, None, "Print ads in Computerworld Polska"],
@@ -359,6 +360,43 @@ def write_csv(path: Path, headers: list[str], rows: list[list]) -> None:
     path.write_text(buf.getvalue(), encoding="utf-8", newline="")
 
 
+def write_crm_report(path: Path, title: str, period: str, headers: list[str], rows: list[list]) -> None:
+    """A CRM's "Export to Excel": an HTML table saved as .xls, with the report's title and filter
+    rows above the header, US dates (1/8/2025) and a totals row under the data (I1, I6)."""
+    def cell(value) -> str:
+        text = f"{value.month}/{value.day}/{value.year}" if isinstance(value, date) else str(value)
+        return f"<td>{html.escape(text)}</td>"
+
+    lines = ['<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">',
+             f"<title>{html.escape(title)}</title></head><body>", "<table border=1>",
+             f'<tr><td colspan="{len(headers)}"><b>{html.escape(title)}</b></td></tr>',
+             f'<tr><td colspan="{len(headers)}">{html.escape(period)}</td></tr>',
+             "<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in headers) + "</tr>"]
+    lines += ["<tr>" + "".join(cell(v) for v in row) + "</tr>" for row in rows]
+    lines.append(f'<tr><td>Total</td><td colspan="{len(headers) - 1}">{len(rows)}</td></tr>')
+    lines += ["</table>", "</body></html>", ""]
+    path.write_text("\n".join(lines), encoding="utf-8", newline="\n")
+
+
+def write_european_csv(path: Path, headers: list[str], rows: list[list]) -> None:
+    """A CSV saved by Excel with German settings: Windows-1252, semicolons, CRLF, dates as
+    07.02.2025 and amounts as 1.500,00 (I6, I9)."""
+    def text(value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, date):
+            return f"{value:%d.%m.%Y}"
+        if isinstance(value, (int, float)):
+            return f"{value:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+        return str(value)
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    writer.writerow(headers)
+    writer.writerows([text(v) for v in row] for row in rows)
+    path.write_bytes(buf.getvalue().encode("cp1252"))
+
+
 def main(argv: list[str]) -> int:
     inbox = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parent / "inbox"
     inbox.mkdir(parents=True, exist_ok=True)
@@ -374,17 +412,19 @@ def main(argv: list[str]) -> int:
     wb = new_workbook()
     add_sheet(wb, "Sales", SALES_HEADERS, SALES_2025_01)
     add_sheet(wb, "Activities", ACTIVITY_HEADERS, ACTIVITIES_2025_01)
-    add_sheet(wb, "Leads", LEAD_HEADERS, LEADS_2025_01)
     add_sheet(wb, "Co-op", COOP_HEADERS, COOP_2025_01)
     save_deterministic(wb, inbox / "2025-01.xlsx")
+    write_crm_report(inbox / "2025-01-crm-leads.xls", "Leads by territory",
+                     "Created: 1/31/2025; Filter: Received On is in January 2025", LEAD_HEADERS,
+                     LEADS_2025_01)
 
     wb = new_workbook()
     add_sheet(wb, "Sales", SALES_HEADERS_FX, SALES_2025_02)
     add_sheet(wb, "Rates", RATE_HEADERS, RATES_2025_02)
     add_sheet(wb, "Activities", ACTIVITY_HEADERS, ACTIVITIES_2025_02)
     add_sheet(wb, "Leads", LEAD_HEADERS, LEADS_2025_02)
-    add_sheet(wb, "Co-op", COOP_HEADERS, COOP_2025_02)
     save_deterministic(wb, inbox / "2025-02.xlsx")
+    write_european_csv(inbox / "2025-02-coop.csv", COOP_HEADERS, COOP_2025_02)
 
     wb = new_workbook()
     add_sheet(wb, "Sales", SALES_HEADERS, SALES_2025_03)

@@ -27,11 +27,15 @@ def test_o7_check_on_the_samples_lists_their_eight_problems_and_exits_1(tmp_path
     result = invoke("check", str(SAMPLES))
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines[0] == f"{SAMPLES}: 5 file(s), 99 input rows (92 accepted, 5 rejected, 1 duplicate(s))"
+    # 7 files: the CRM leads report and the European co-op CSV hold rows moved out of the
+    # monthly workbooks (issue 10), so the rows and problems are the same
+    assert lines[0] == f"{SAMPLES}: 7 file(s), 99 input rows (92 accepted, 5 rejected, 1 duplicate(s))"
     assert "  2025-02.xlsx" in lines
-    assert "    [Sales] row 13, column Amount = 'TBD': is not a number (row rejected)" in lines
-    assert "    [Co-op] row 6, column Expense USD = '-450': is negative (row rejected)" in lines
-    assert lines[-1] == ("8 problem(s) in 4 file(s) (1 exact duplicate(s) counted once; not problems); "
+    assert ("    [Sales] row 13, column Amount = 'TBD': is not an amount: write an amount such as 1234.50 "
+            "or 1.234,50 (row rejected)") in lines
+    assert ("    [Co-op] row 6, column Expense USD = '-450': is negative: write an amount of 0 or more such "
+            "as 1234.50 (row rejected)") in lines
+    assert lines[-1] == ("8 problem(s) in 4 file(s) (1 exact duplicate(s) counted once, 3 note(s); not problems); "
                          "a run would cover 3 month(s), 2025-01..2025-03.")
     assert listing(SAMPLES) == before and list(tmp_path.iterdir()) == []  # nothing written
 
@@ -40,7 +44,7 @@ def test_o7_check_json_reports_the_same_problems_as_the_run_writes_on_exceptions
     result = invoke("check", str(SAMPLES), "--format", "json")
     assert result.exit_code == 1
     document = json.loads(result.output)
-    assert document["counts"] == {"files": 5, "problems": 8, "notes": 0, "duplicates": 1,
+    assert document["counts"] == {"files": 7, "problems": 8, "notes": 3, "duplicates": 1,
                                   "rows_read": 99, "accepted": 92, "rejected": 5}
     assert document["months"] == ["2025-01", "2025-02", "2025-03"]
     checked = sorted((p["file"], p["sheet"], p["row"], p["column"], p["value"] or None, p["problem"], p["action"])
@@ -71,7 +75,8 @@ def test_o7_check_on_a_dirty_inbox_names_file_sheet_row_column_and_value(tmp_pat
     result = invoke("check", str(inbox))
     assert result.exit_code == 1
     assert ("  export.xlsx\n"
-            "    [Sales] row 3, column Partner ID = 'P9': unknown partner (not in any partners sheet) (row rejected)\n"
+            "    [Sales] row 3, column Partner ID = 'P9': unknown partner (not in any partners sheet): add the "
+            "partner or correct the ID (row rejected)\n"
             "    [Sales] row 4, column Invoice Date = 'yesterday': is not a date") in result.output
     document = json.loads(invoke("check", str(inbox), "--format", "json").output)
     assert [(p["row"], p["column"]) for p in document["problems"]] == [(3, "Partner ID"), (4, "Invoice Date")]

@@ -128,7 +128,14 @@ def test_o3_exceptions_are_in_every_month_workbook(sample_run):
         rows = list(sheet.iter_rows(values_only=True))
         assert rows[0] == ("File", "Sheet", "Row", "Column", "Value", "Problem", "Action")
         assert ("2025-01.xlsx", "Sales", 19, "Partner ID", "P099") in [r[:5] for r in rows]
-        assert len(rows) == 1 + 9  # 8 problems and 1 exact duplicate (samples/README.md)
+        # 8 problems, 1 exact duplicate and 3 notes: the CRM leads report's two title rows and its
+        # totals row (samples/README.md)
+        assert len(rows) == 1 + 9 + 3
+        notes = [r[:5] for r in rows if r[6] == "noted (not a problem)"]
+        assert notes == [("2025-01-crm-leads.xls", "Table 1", 1, "A", "Leads by territory"),
+                         ("2025-01-crm-leads.xls", "Table 1", 2, "A",
+                          "Created: 1/31/2025; Filter: Received On is in January 2025"),
+                         ("2025-01-crm-leads.xls", "Table 1", 10, "Lead ID", "Total")]
 
 
 def test_i8_input_text_starting_with_equals_is_never_a_formula(sample_run):
@@ -199,7 +206,7 @@ def test_i7_through_cuts_the_run_and_notes_later_rows_without_problems(tmp_path)
     assert "8 problem(s)" in result.output
     book = openpyxl.load_workbook(out / "tiersheet-2025-02.xlsx", data_only=True)
     notes = [r for r in book["Exceptions"].iter_rows(min_row=2, values_only=True)
-             if r[6] == "noted (not a problem)"]
+             if r[6] == "noted (not a problem)" and "--through" in r[5]]
     # the 23 rows that --through 2025-02 used to reject (31 problems instead of 8), one note a sheet
     assert sorted((r[0], r[1], r[5]) for r in notes) == [
         ("2025-03-portal-activities.csv", "2025-03-portal-activities", "2 rows dated after 2025-02, outside this run (--through)"),
@@ -213,7 +220,8 @@ def test_i7_through_cuts_the_run_and_notes_later_rows_without_problems(tmp_path)
                for _, read, accepted, rejected, duplicates in reconciliation.values())
     assert reconciliation[("2025-03.xlsx", "Sales")] == ("sales", 12, 11, 0, 1)  # accepted, not rejected
     summary = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True) if r[0]}
-    assert (summary["Problems (see Exceptions)"], summary["Notes (not problems)"]) == (8, 5)
+    # 5 notes for --through, 3 for the CRM leads report's title and totals rows
+    assert (summary["Problems (see Exceptions)"], summary["Notes (not problems)"]) == (8, 5 + 3)
 
 
 def test_i7_strict_ignores_rows_outside_the_run(tmp_path):

@@ -107,13 +107,16 @@ def test_i6_parse_number_rejects(value):
     ("2025-01-05", D(2025, 1, 5)),
     (" 2025-12-31 ", D(2025, 12, 31)),
     ("2024-02-29", D(2024, 2, 29)),
+    ("2025-1-5", D(2025, 1, 5)),
+    (45000, D(2023, 3, 15)),               # I6: an Excel serial in a date column is a date
+    ("15.01.2025", D(2025, 1, 15)),         # a day above 12 decides the order on its own
 ])
 def test_i6_parse_date_reads_dates_and_iso_text(value, expected):
     assert parse_date(value) == expected
 
 
-@pytest.mark.parametrize("value", ["2025-02-30", "2025-13-01", "2025-1-5", "05/01/2025",
-                                   "01.05.2025", "yesterday", "", 45000, 45000.0])
+@pytest.mark.parametrize("value", ["2025-02-30", "2025-13-01", "05/01/2025", "01.05.2025",
+                                   "31/13/2025", "yesterday", "", True, 0.5])
 def test_i6_parse_date_rejects(value):
     with pytest.raises(CellError):
         parse_date(value)
@@ -294,12 +297,12 @@ def test_i7_missing_amount_column_rejects_the_sales_sheet(tmp_path):
 def test_i7_corrupt_and_non_spreadsheet_files_are_problems_the_rest_is_read(tmp_path):
     partners_file(tmp_path)
     write_xlsx(tmp_path / "good.xlsx", {"Sales": [SALES_HEADERS, ["I1", "P1", D(2025, 1, 5), "X", 100]]})
-    (tmp_path / "corrupt.xlsx").write_bytes(os.urandom(2048))
-    (tmp_path / "text.xlsx").write_text("Invoice ID,Partner ID\nI9,P1\n", encoding="utf-8")
+    (tmp_path / "corrupt.xlsx").write_bytes(b"\x00\x01" + os.urandom(2048))
+    (tmp_path / "zipped.xlsx").write_bytes(b"PK\x03\x04" + os.urandom(2048))
     inbox = read_inbox(tmp_path, RULES)
     assert list(inbox.sales["invoice_id"]) == ["I1"]
-    bad = {p.file: p for p in inbox.problems if p.file in ("corrupt.xlsx", "text.xlsx")}
-    assert set(bad) == {"corrupt.xlsx", "text.xlsx"}
+    bad = {p.file: p for p in inbox.problems if p.file in ("corrupt.xlsx", "zipped.xlsx")}
+    assert set(bad) == {"corrupt.xlsx", "zipped.xlsx"}
     for p in bad.values():
         assert p.severity == ERROR and p.row is None and p.message
     assert report(inbox, "good.xlsx").accepted == 1
@@ -434,7 +437,7 @@ def test_i7_bad_requirement_cell_is_a_warning_counted_as_not_met(tmp_path):
 
 KNOWN = ("P1", "P2", "P3")
 BAD_AMOUNTS = ["TBD", "n/a", "12..5", True, "abc$"]
-BAD_DATES = ["2025-02-30", "31/01/2025", "yesterday", 45000]
+BAD_DATES = ["2025-02-30", "31/13/2025", "yesterday", "13.13.2025"]
 ROW_KINDS = ["good", "good", "bad_amount", "bad_date", "unknown", "exact", "conflict", "blank"]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 from datetime import date, datetime
 
-from tiersheet.xlsx import Book, Column, Table
+from tiersheet.xlsx import Book, Column, Table, fit_row
 
 ROWS = [
     ["INV-1", 330.0, date(2025, 1, 5), True, "=starts like a formula", 12],
@@ -14,6 +14,7 @@ ROWS = [
 ]
 FORMULAS = ["=TRUNC(B#/10)", '=IF(D#,"yes","")', "=_xlfn.TEXTJOIN(\"; \",TRUE,A#,E#)"]
 CACHED = [[33.0, "yes", "INV-1; =starts like a formula"], [-7.0, "", "INV-2"], [0.0, "yes", "+49 30 1234"]]
+WRAPPED = ["short", "a long text that wraps over several lines in a narrow column, so its row is taller", None]
 
 
 def sheet_xml(path) -> bytes:
@@ -24,11 +25,11 @@ def sheet_xml(path) -> bytes:
 def test_fast_store_matches_public_api(tmp_path):
     columns = [Column("a", "A", 10), Column("b", "B", 10, "money"), Column("c", "C", 10, "date"),
                Column("d", "D", 8, "bool"), Column("e", "E", 20), Column("f", "F", 8, "int"),
-               Column("g", "G", 8, "int"), Column("h", "H", 8), Column("i", "I", 30)]
+               Column("g", "G", 8, "int"), Column("h", "H", 8), Column("i", "I", 30), Column("j", "J", 12, "wrap")]
     fast = Book(tmp_path / "fast.xlsx", datetime(2025, 1, 1), "t")
     table = Table(fast, "T", columns)
     keys = "abcdef"
-    table.write_many(len(ROWS), {k: [row[i] for row in ROWS] for i, k in enumerate(keys)},
+    table.write_many(len(ROWS), {**{k: [row[i] for row in ROWS] for i, k in enumerate(keys)}, "j": WRAPPED},
                      {k: (FORMULAS[i], [c[i] for c in CACHED]) for i, k in enumerate("ghi")})
     table.finish()
     fast.close()
@@ -37,6 +38,9 @@ def test_fast_store_matches_public_api(tmp_path):
     reference = Table(slow, "T", columns)  # same header, widths and page setup
     sheet, styles = reference.sheet, slow.styles
     for r, row in enumerate(ROWS, start=1):
+        fit_row(sheet, r, [(WRAPPED[r - 1], 12)])  # a row with wrapped text gets the height it needs
+        if WRAPPED[r - 1]:
+            sheet.write_string(r, 9, WRAPPED[r - 1], styles["wrap"])
         for c, value in enumerate(row):
             fmt = styles[columns[c].style]
             if value is None or value == "" or (isinstance(value, float) and value != value):
@@ -57,7 +61,8 @@ def test_fast_store_matches_public_api(tmp_path):
     reference.finish()
     slow.close()
     assert sheet_xml(tmp_path / "fast.xlsx") == sheet_xml(tmp_path / "slow.xlsx")
-    assert fast.formulas == 9 and fast.values == 6 + 5 + 3  # blanks, "" and NaN write nothing
+    assert fast.formulas == 9 and fast.values == 6 + 5 + 3 + 2  # blanks, "" and NaN write nothing
+    assert b'<row r="3" ht="' in sheet_xml(tmp_path / "fast.xlsx")  # the long wrapped text's row
 
 
 def test_a_table_never_runs_past_the_last_sheet_row(tmp_path, monkeypatch):

@@ -38,8 +38,8 @@ def report(folder: Path, inbox: Inbox, through: date | None) -> dict:
         cannot_run = ""
     except ThroughTooFar:
         raise  # a usage error, as in `run`
-    except RunError as exc:
-        months, cannot_run = [], str(exc)
+    except RunError as exc:  # the reason only: the report lists the counts and problems itself
+        months, cannot_run = [], getattr(exc, "reason", str(exc))
     reconciliation = [{"file": r.file, "sheet": r.sheet, "kind": r.kind, "rows_read": r.rows_read,
                        "accepted": r.accepted, "rejected": r.rejected, "duplicates": r.duplicates}
                       for r in inbox.reports]

@@ -93,6 +93,10 @@ out_option = click.option(
     "--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
     show_default=True, help="Folder for the workbooks (created if missing).")
 
+statements_option = click.option(
+    "--statements", type=click.Choice(STATEMENTS), default="last", show_default=True,
+    help="Partner statements (OUT/statements/YYYY-MM/) for the last month, every month, or none.")
+
 
 def rules_and_source(rules_file: Path | None) -> tuple[Rules, str]:
     """The rules in force and how the workbooks name where they came from."""
@@ -108,17 +112,16 @@ def rules_and_source(rules_file: Path | None) -> tuple[Rules, str]:
 @click.option("--verify", "check_formulas", is_flag=True,
               help="Afterwards, recalculate each workbook in LibreOffice and report any formula cell "
                    "whose value differs (see `tiersheet verify`).")
-@click.option("--statements", type=click.Choice(STATEMENTS), default="last", show_default=True,
-              help="Partner statements (OUT/statements/YYYY-MM/) for the last month, every month, or none.")
+@statements_option
 @click.option("--pdf", is_flag=True, help="Also a PDF copy of each statement (needs LibreOffice).")
 @quiet_option
 def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, strict: bool,
         check_formulas: bool, statements: str, pdf: bool, quiet: bool) -> None:
     """Apply the programme's rules to INBOX and write OUT/tiersheet-YYYY-MM.xlsx per month.
 
-    Every sheet of every .xlsx, .xlsm, .xls, .ods and .csv file in INBOX is read; each sheet's
-    kind (partners, sales, activities, leads, co-op claims, rates) is recognised from its
-    header row. Rows that cannot be used are listed on each workbook's Exceptions sheet, and the
+    Every sheet of every .xlsx, .xlsm, .xls, .xlsb, .ods, .csv, .tsv and .txt file in INBOX is
+    read, by what the file holds (an .xls may be an HTML table); each sheet's kind (partners,
+    sales, activities, leads, co-op claims, rates) is recognised from its header row. Rows that cannot be used are listed on each workbook's Exceptions sheet, and the
     run goes on with the rest.
 
     Exit status: 0 when the workbooks were written, 1 when none could be written (or, with
@@ -208,6 +211,72 @@ def check(inbox: Path, rules_file: Path | None, through: date | None, output_for
     else:
         click.echo(verdict(document) if quiet else render_text(document))
     if not document["clean"]:
+        sys.exit(1)
+
+
+@main.command(short_help="Run again whenever the inbox's files change and settle.")
+@inbox_argument
+@out_option
+@rules_option
+@through_option
+@click.option("--settle", "settle_seconds", type=click.FloatRange(min=0), default=3.0, show_default=True,
+              metavar="SECONDS", help="Run once the inbox's files have not changed for this long.")
+@click.option("--once", is_flag=True, help="Process what is in the inbox now and exit (for cron and tests).")
+@statements_option
+@quiet_option
+def watch(inbox: Path, out: Path, rules_file: Path | None, through: date | None,
+          settle_seconds: float, once: bool, statements: str, quiet: bool) -> None:
+    """Watch INBOX and run whenever its files change, once they have settled.
+
+    Runs for what is in INBOX now, then again after every change, once the files have stopped
+    changing for --settle seconds (lock files such as ~$book.xlsx, temporary files and partial
+    downloads are ignored). Each run is `tiersheet run` with the same options, reading the rules
+    file afresh; each logs one line: when, what changed, the result and the files written. A
+    failed run is logged and the watching goes on. Ctrl-C or SIGTERM stops it; no half-written
+    file is left.
+
+    \b
+    Example:
+      tiersheet watch /shared/partner-exports --out /shared/partner-workbooks
+      tiersheet watch inbox --out out --once        # from cron
+
+    Exit status: 0 when stopped (with --once: when the run succeeded), 1 when the --once run
+    failed, 2 for usage errors.
+    """
+    from .watch import RunLine, watch as watch_inbox
+
+    if out.resolve().is_relative_to(inbox.resolve()):
+        raise click.UsageError(f"--out {out} is inside the inbox {inbox}: the runs would read their "
+                               "own workbooks; choose a folder outside it")
+    outcomes: list[RunLine] = []
+
+    def run_once() -> RunLine:
+        try:
+            rules, rules_source = rules_and_source(rules_file)
+            outcome = run_inbox(inbox, out, rules, rules_source, through, statements=statements)
+        except TiersheetError as exc:
+            line = RunLine(False, str(exc), [])
+        except OSError as exc:
+            line = RunLine(False, f"{exc.filename or ''} {exc.strerror or exc}".strip(), [])
+        except Exception as exc:  # a bug must not end the watching: log it and go on
+            line = RunLine(False, f"internal error {type(exc).__name__}: {exc}", [])
+        else:
+            result = outcome.result
+            problems = sum(1 for p in result.problems if p.is_problem)
+            span = f"{result.months[0].month:%Y-%m}..{result.months[-1].month:%Y-%m}"
+            made = sum(len(folder.files) for folder in outcome.statements)
+            line = RunLine(True, f"{len(result.months)} month(s) {span}, {problems} problem(s)",
+                           outcome.written, made)
+        outcomes.append(line)
+        return line
+
+    def log(text: str) -> None:
+        if not quiet or "FAILED" in text:
+            click.echo(text)
+            sys.stdout.flush()
+
+    watch_inbox(inbox, out, run_once, log, settle_seconds, once)
+    if once and outcomes and not outcomes[-1].ok:
         sys.exit(1)
 
 

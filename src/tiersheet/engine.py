@@ -16,7 +16,8 @@ import pandas as pd
 from . import rules as R
 from .config import Rules
 from .errors import TiersheetError
-from .inbox import Inbox, joined_on, month_of, next_month, normalise_header, previous_month
+from .inbox import DATED_KINDS, Inbox, joined_on, normalise_header
+from .months import month_of, next_month, previous_month
 from .problems import Problem
 
 
@@ -93,6 +94,15 @@ class RunError(TiersheetError):
     """The run cannot go on (for example: nothing dated in the inbox)."""
 
 
+class NothingToRun(RunError):
+    """No dated row could be used (I7): the reason, then the counts per file and the first
+    problems, so that `run` says why; `check` shows those itself and needs only the reason."""
+
+    def __init__(self, reason: str, account: str):
+        super().__init__(f"{reason}\n{account}" if account else reason)
+        self.reason = reason
+
+
 class ThroughTooFar(RunError):
     """--through lies so far past the inbox's events that it is surely a typo (a usage error)."""
     exit_code = 2
@@ -103,13 +113,13 @@ MAX_MONTHS_PAST_EVENTS = 24  # how far --through may extend a run past its lates
 
 def run_months(inbox: Inbox, through: date | None) -> list[date]:
     """Every month from the earliest dated event to the latest, or to --through (R2)."""
-    dates = [frame[column] for frame, column in (
-        (inbox.sales, "invoice_date"), (inbox.activities, "date"), (inbox.leads, "received_on"),
-        (inbox.claims, "date")) if len(frame)]
+    dates = [inbox.frames[kind.name][kind.date_field] for kind in DATED_KINDS
+             if len(inbox.frames[kind.name])]
     if not dates:
         if through is None:
-            raise RunError("the inbox holds no dated sales, activities, leads or claims, so there is no month to run "
-                           "(give --through YYYY-MM to run a month anyway)")
+            raise NothingToRun("the inbox holds no dated sales, activities, leads or claims that could be used, "
+                               "so there is no month to run (give --through YYYY-MM to write the workbooks with "
+                               "their Exceptions anyway)", inbox.account())
         return [through]
     first = min(min(d) for d in dates)
     last = max(max(d) for d in dates)

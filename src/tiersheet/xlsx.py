@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, datetime
 from pathlib import Path
-from typing import Sequence
+from typing import Literal, Sequence, get_args
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
@@ -29,6 +29,19 @@ EXCEL_EPOCH_ORDINAL = EXCEL_EPOCH.toordinal()
 MAX_URLS = 65_000    # Excel keeps at most 65,530 hyperlinks per sheet
 MAX_TEXT = 32_767    # characters in a cell
 MAX_ROWS = 1_048_576  # rows in a sheet
+
+# Printing (issue 8.10). A sheet prints landscape and is fitted to as few pages across as keep
+# its text legible: at least LEGIBLE_SCALE of its size on landscape Letter (the narrower of
+# Letter and A4) between MARGIN-inch side margins, at 96 pixels an inch. Columns are counted as
+# LibreOffice lays them out, 7.43 pixels a character of width in Calibri 11 (Excel's are a
+# little narrower, 7), and broken into pages between columns as a spreadsheet does.
+MARGIN = 0.4
+PAGE_PIXELS = (11.0 - 2 * MARGIN) * 96
+LEGIBLE_SCALE = 0.75  # Calibri 11 printed at 75% is about 8 points
+
+# A cell's style, by name (issue 9: a Format passed where a name belongs raises, see Book.style).
+Style = Literal["text", "int", "money", "pct", "date", "bool", "wrap", "link", "header", "title",
+                "section", "label", "note"]
 
 
 class SheetFull(TiersheetError):
@@ -118,16 +131,134 @@ class Column:
     key: str
     header: str
     width: float
-    style: str = "text"  # text, int, money, pct, date, bool
+    style: Style = "text"  # text, int, money, pct, date, bool; wrap: long text, wrapped in the width
+
+
+# Wrapped text and row heights. LibreOffice keeps a row without a stored height at one line, so
+# a wrapped cell would show its first line only: rows holding longer text get a height, from
+# the text's width in Calibri 11 (Carlito's advance widths, which are Calibri's, in 1/2048 of
+# an em) against the column's 7 pixels a character (Excel's; LibreOffice's columns are a little
+# wider). Lines break at spaces only, so they are not undercounted.
+LINE_HEIGHT = 15  # points, a line of Calibri 11 (Excel's default row height)
+_ASCII_UNITS = [int(n) for n in (  # " " to "~"
+    "463 667 821 1020 1038 1464 1397 452 621 621 1020 1020 511 627 517 791 1038 1038 1038 1038 1038 "
+    "1038 1038 1038 1038 1038 548 548 1020 1020 1020 949 1831 1185 1114 1092 1260 1000 941 1292 1276 516 "
+    "653 1064 861 1751 1322 1356 1058 1378 1112 941 998 1314 1162 1822 1063 998 959 628 791 628 1020 1020 "
+    "596 981 1076 866 1076 1019 625 964 1076 470 490 931 470 1636 1076 1080 1076 1076 714 801 686 1076 925 "
+    "1464 887 927 809 644 943 644 1020").split()]
+_PIXELS_PER_UNIT = 11 * 96 / 72 / 2048  # 11 points at 96 pixels an inch
+_CHAR_PIXELS = {chr(32 + i): units * _PIXELS_PER_UNIT for i, units in enumerate(_ASCII_UNITS)}
+_CHAR_PIXELS |= {chr(i): _CHAR_PIXELS[" "] for i in range(32)} | {"\x7f": 0.0}  # control characters
+_ASCII_PIXELS = _CHAR_PIXELS.__getitem__
+_OTHER = 1185 * _PIXELS_PER_UNIT  # other letters (accented ones): as wide as "A"
+_WIDE = 2048 * _PIXELS_PER_UNIT  # CJK and other full-width characters (from U+2E80): an em
+
+
+def text_pixels(text: str) -> float:
+    if text.isascii():
+        return sum(map(_ASCII_PIXELS, text))
+    return sum(_CHAR_PIXELS.get(c) or (_WIDE if c >= "\u2e80" else _OTHER) for c in text)
+
+
+def text_lines(text: str, width: float, bold: bool = False) -> int:
+    """How many lines `text` takes wrapped in a column `width` characters wide."""
+    room = 7 * width / (1.03 if bold else 1)  # the column's 5 pixels of padding left to its margins
+    if "\n" not in text and text_pixels(text) <= room:
+        return 1
+    space = _CHAR_PIXELS[" "]
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines += 1
+        used = 0.0
+        for word in paragraph.split(" "):
+            size = text_pixels(word)
+            if used and used + space + size > room:
+                lines += 1
+                used = 0.0
+            elif used:
+                used += space
+            if used + size > room:  # longer than a line: broken anywhere
+                extra = math.ceil(size / room) - 1
+                lines += extra
+                size -= extra * room
+            used += size
+    return lines
+
+
+def fit_row(sheet, row: int, cells: Sequence[tuple[object, float]]) -> None:
+    """Give a row written cell by cell the height its wrapped (text, column width) cells need."""
+    lines = max((text_lines(text, width) for text, width in cells if isinstance(text, str)), default=1)
+    if lines > 1:
+        sheet.set_row(row, lines * LINE_HEIGHT)
+
+
+def tall_rows(texts: list, width: float, heights: dict[int, int]) -> None:
+    """Record in `heights` (index -> lines) the texts that take more than one line."""
+    fits = int(width * 7 / _WIDE)  # characters that fit on one line whatever they are
+    known: dict[str, int] = {}
+    for i, text in enumerate(texts):
+        if type(text) is str and len(text) > fits:
+            lines = known.get(text)
+            if lines is None:
+                lines = known[text] = text_lines(text, width)
+            if lines > heights.get(i, 1):
+                heights[i] = lines
+
+
+def column_pixels(width: float) -> float:
+    """A column's printed width, at 100%, as LibreOffice lays it out (Excel's is a little less)."""
+    return (width + 5 / 7) * 7.43
+
+
+def pages_across(widths: Sequence[float], repeated: int = 1) -> int:
+    """How many pages across columns of these widths take at LEGIBLE_SCALE, the first `repeated`
+    columns printed again on every page after the first, each page breaking before the column
+    that would not fit. Fitted to that many pages, a sheet prints at LEGIBLE_SCALE or more."""
+    room = PAGE_PIXELS / LEGIBLE_SCALE
+    pixels = [column_pixels(width) for width in widths]
+    again = sum(pixels[:repeated])
+    pages, used = 1, 0.0
+    for column in pixels:
+        if used + column > room and used > (again if pages > 1 else 0):
+            pages += 1
+            used = again
+        used += column
+    return pages
+
+
+def page_header(sheet, title: str) -> None:
+    """On every printed page: the workbook's title, the sheet's name and the page number."""
+    sheet.set_header(f"&L{title.replace('&', '&&')}&C&\"-,Bold\"&A&RPage &P of &N", margin=0.3)
+
+
+def print_setup(sheet, title: str, widths: Sequence[float], repeated: int = 1) -> None:
+    """Landscape, header row on every page, gridlines, the workbook, sheet and page number in
+    the page header, fitted to as few pages across as stay legible (then as many pages down as
+    the rows need); pages after the first across repeat the first `repeated` columns, and pages
+    run across, then down, so one row's pages come together. Not shrunk onto one page."""
+    sheet.set_landscape()
+    sheet.set_margins(left=MARGIN, right=MARGIN, top=0.7, bottom=0.5)
+    page_header(sheet, title)
+    sheet.repeat_rows(0)
+    sheet.hide_gridlines(0)  # print the gridlines too: each value stays in its cell on paper
+    across = pages_across(widths, repeated)
+    sheet.fit_to_pages(across, 0)
+    if across > 1:
+        sheet.repeat_columns(0, repeated - 1)
+        sheet.print_across()
 
 
 class Book:
     """An xlsxwriter workbook with our styles, counting the cells it writes."""
 
     def __init__(self, path: Path, created: datetime, title: str):
+        self.title = title
         self.xl = xlsxwriter.Workbook(str(path), {
             "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-            "strings_to_numbers": False, "default_date_format": "yyyy-mm-dd"})
+            "strings_to_numbers": False, "default_date_format": "yyyy-mm-dd",
+            # Every cell sits at the top of its row, level with the first line of wrapped text:
+            # set here, in every format and in the default one, so plain text needs no format.
+            "default_format_properties": {"font_name": "Calibri", "font_size": 11, "valign": "top"}})
         # O1: a fixed creation date makes two runs over the same inbox byte-identical.
         self.xl.set_properties({"title": title, "author": "tiersheet", "created": created})
         self.values = 0
@@ -151,19 +282,26 @@ class Book:
             "note": add({"italic": True, "font_color": "#595959"}),
             "text": None,
         }
+        assert set(self.styles) == set(get_args(Style))
 
-    def put(self, sheet, row: int, col: int, value, style: str = "text") -> None:
+    def style(self, name: Style):
+        """The Format of a style name; anything else (a Format, a misspelt name) raises."""
+        if isinstance(name, str) and name in self.styles:
+            return self.styles[name]
+        raise ValueError(f"unknown cell style {name!r}: give a style name, one of {', '.join(self.styles)}")
+
+    def put(self, sheet, row: int, col: int, value, style: Style = "text") -> None:
         """Write one input value by its type (text stays text)."""
-        cell = value_cell(value, self.styles.get(style), self.styles["date"])
+        cell = value_cell(value, self.style(style), self.styles["date"])
         if cell is not None:
             store(sheet, row, [(col, cell)])
             self.values += 1
 
-    def formula(self, sheet, row: int, col: int, formula: str, style: str, cached) -> None:
+    def formula(self, sheet, row: int, col: int, formula: str, style: Style, cached) -> None:
         """One formula (leading '=') with its cached value."""
         if self.names is not None:
             self.names.update(names_in(formula))
-        store(sheet, row, [(col, CellFormulaTuple(formula[1:], self.styles.get(style), cached_value(cached)))])
+        store(sheet, row, [(col, CellFormulaTuple(formula[1:], self.style(style), cached_value(cached)))])
         self.formulas += 1
 
     def close(self) -> None:
@@ -195,27 +333,29 @@ def store(sheet, row: int, cells: list[tuple[int, tuple]]) -> None:
 
 
 class Table:
-    """A sheet holding one table: header in row 1, frozen, filtered, formatted by column."""
+    """A sheet holding one table: header in row 1, frozen, filtered, formatted by column, and
+    printed legibly (see print_setup); its first `key_columns` columns identify a row, and are
+    printed again on every page across."""
 
-    def __init__(self, book: Book, name: str, columns: Sequence[Column]):
+    def __init__(self, book: Book, name: str, columns: Sequence[Column], key_columns: int = 1):
         self.book = book
         self.name = name
         self.ref = quote_sheet(name)
         self.columns = list(columns)
         self.index = {c.key: i for i, c in enumerate(self.columns)}
         self.letter = {c.key: xl_col_to_name(i) for i, c in enumerate(self.columns)}
-        self.formats = {c.key: book.styles[c.style] for c in self.columns}
+        self.formats = {c.key: book.style(c.style) for c in self.columns}
         self.sheet = book.xl.add_worksheet(name)
         self.row = 1  # next 0-based row to write
         self.urls = 0
+        self.wrapped = {c.key: c.width for c in self.columns if c.style == "wrap"}
         for i, column in enumerate(self.columns):
             self.sheet.set_column(i, i, column.width, self.formats[column.key])
             self.sheet.write_string(0, i, column.header, book.styles["header"])
-        self.sheet.set_row(0, 32)
+        lines = max(text_lines(c.header, c.width, bold=True) for c in self.columns)
+        self.sheet.set_row(0, max(2, lines) * LINE_HEIGHT + 2)
         self.sheet.freeze_panes(1, 0)
-        self.sheet.set_landscape()
-        self.sheet.fit_to_pages(1, 0)  # printed or exported: one page wide, header on every page
-        self.sheet.repeat_rows(0)
+        print_setup(self.sheet, book.title, [c.width for c in self.columns], key_columns)
 
     def cell(self, key: str, row: int) -> str:
         """Absolute reference to `key` on 1-based spreadsheet row `row`, from another sheet."""
@@ -285,12 +425,20 @@ class Table:
                 for text in ([formula] if kind == 1 else set(formula) - {None} if kind == 2 else ()):
                     self.book.names.update(names_in(text))
         specs.sort(key=lambda spec: spec[0])
+        heights: dict[int, int] = {}  # row index -> lines, for rows whose wrapped text needs more than one
+        for key, width in self.wrapped.items():
+            if key in values:
+                tall_rows(values[key], width, heights)
+            if formulas and key in formulas:
+                tall_rows(formulas[key][1], width, heights)
         link_specs = [(self.index[key], targets, texts) for key, (targets, texts) in (links or {}).items()]
         sheet = self.sheet
         link_fmt = styles["link"]
         for i in range(count):
             r = self.row
             number = str(r + 1)
+            if heights and i in heights:
+                sheet.set_row(r, heights[i] * LINE_HEIGHT)
             cells = []
             for col, kind, data, formula, fmt in specs:
                 if kind == 0:
@@ -320,3 +468,4 @@ class Table:
     def finish(self) -> None:
         if self.row > 1:
             self.sheet.autofilter(0, 0, self.row - 1, len(self.columns) - 1)
+        self.sheet.print_area(0, 0, self.row - 1, len(self.columns) - 1)

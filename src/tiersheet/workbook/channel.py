@@ -14,7 +14,7 @@ from pathlib import Path
 from ..engine import MonthResult, RunResult
 from ..outputs import atomic_output
 from ..problems import DUPLICATE, NOTE, NOTED
-from ..xlsx import Book, Column, Table, text_literal
+from ..xlsx import Book, Column, Table, page_header, text_literal
 from .common import Context, Tables
 from .events import (activities_table, ledger_table, sales_table, write_activities, write_ledger,
                      write_sales)
@@ -63,11 +63,11 @@ class MonthWriter:
         leads = leads_table(book)
         coop = coop_table(book)
         exceptions = Table(book, "Exceptions", [
-            Column("file", "File", 24), Column("sheet", "Sheet", 14), Column("row", "Row", 7, "int"),
-            Column("column", "Column", 18), Column("value", "Value", 20), Column("problem", "Problem", 60),
-            Column("action", "Action", 24)])
+            Column("file", "File", 22, "wrap"), Column("sheet", "Sheet", 14, "wrap"), Column("row", "Row", 7, "int"),
+            Column("column", "Column", 16, "wrap"), Column("value", "Value", 20, "wrap"), Column("problem", "Problem", 50, "wrap"),
+            Column("action", "Action", 22, "wrap")])
         reconciliation = Table(book, "Reconciliation", [
-            Column("file", "File", 24), Column("sheet", "Sheet", 14), Column("kind", "Kind", 28),
+            Column("file", "File", 24, "wrap"), Column("sheet", "Sheet", 14, "wrap"), Column("kind", "Kind", 28, "wrap"),
             Column("read", "Rows read", 10, "int"), Column("accepted", "Accepted", 10, "int"),
             Column("rejected", "Rejected", 10, "int"), Column("duplicates", "Duplicates", 10, "int")])
         write_rules(book, rules, result.month, result.end, self.rules_source)
@@ -106,6 +106,7 @@ class MonthWriter:
         sheet.set_column(1, 3, 14)
         sheet.set_landscape()
         sheet.fit_to_pages(1, 1)
+        page_header(sheet, book.title)
         sheet.write_string(0, 0, f"Partner programme: {result.month:%B %Y}", styles["title"])
         sheet.write_string(1, 0, f"Inbox: {self.inbox_name}; rules: {self.rules_source}", styles["note"])
         sheet.write_string(2, 0, "Every figure is a formula: click it to see where it comes from.", styles["note"])
@@ -138,11 +139,11 @@ class MonthWriter:
         for change in ("Upgrade", "Downgrade", "Renewed", "Lapsed"):
             r += 1
             sheet.write_string(r, 0, change)
-            book.formula(sheet, r, 1, f"=COUNTIF({col(partners, 'change', last)},A{r + 1})", styles["int"],
+            book.formula(sheet, r, 1, f"=COUNTIF({col(partners, 'change', last)},A{r + 1})", "int",
                                 sum(1 for p in result.partners if p.change == change))
         r += 1
         sheet.write_string(r, 0, "At risk (R9)")
-        book.formula(sheet, r, 1, f'=COUNTIF({col(partners, "at_risk", last)},"yes")', styles["int"],
+        book.formula(sheet, r, 1, f'=COUNTIF({col(partners, "at_risk", last)},"yes")', "int",
                             sum(1 for p in result.partners if not p.meets[p.rank]))
 
         r += 2
@@ -153,7 +154,7 @@ class MonthWriter:
                                  ("Activity points (R5)", "activity", "activity_points")):
             r += 1
             sheet.write_string(r, 0, label)
-            book.formula(sheet, r, 1, f"=SUM({col(partners, key, last)})", styles["int"],
+            book.formula(sheet, r, 1, f"=SUM({col(partners, key, last)})", "int",
                                 float(sum(getattr(p, attr) for p in result.partners)))
         last_points_row = r
 

@@ -12,11 +12,11 @@ from .common import Context
 
 def ledger_table(book: Book) -> Table:
     return Table(book, "Ledger", [
-        Column("id", "Partner ID", 12), Column("date", "Date", 11, "date"),
-        Column("source", "Source", 20), Column("reference", "Reference", 16),
+        Column("id", "Partner ID", 11), Column("date", "Date", 10, "date"),
+        Column("source", "Source", 18, "wrap"), Column("reference", "Reference", 16),
         Column("amount", "Amount USD", 12, "money"), Column("points", "Points", 9, "int"),
-        Column("explanation", "Explanation", 60), Column("file", "Source file", 22),
-        Column("sheet", "Source sheet", 14), Column("row", "Source row", 9, "int")])
+        Column("explanation", "Explanation", 58, "wrap"), Column("file", "Source file", 14, "wrap"),
+        Column("sheet", "Source sheet", 11, "wrap"), Column("row", "Source row", 8, "int")])
 
 
 def sales_table(book: Book) -> Table:
@@ -24,7 +24,7 @@ def sales_table(book: Book) -> Table:
         Column("invoice_id", "Invoice ID", 13), Column("partner_id", "Partner ID", 11),
         Column("date", "Invoice date", 11, "date"), Column("product", "Product", 20),
         Column("edition", "Edition", 14), Column("sale_type", "Sale type", 9),
-        Column("amount_usd", "Amount USD", 12, "money"), Column("status", "Status at date", 22),
+        Column("amount_usd", "Amount USD", 12, "money"), Column("status", "Status at date", 22, "wrap"),
         Column("points", "Points", 8, "int"), Column("bonus", "Bonus points", 8, "int"),
         Column("margin_pct", "Margin %", 8, "pct"), Column("margin_usd", "Margin USD", 11, "money"),
         Column("cost", "Partner cost USD", 12, "money"),
@@ -34,20 +34,20 @@ def sales_table(book: Book) -> Table:
         Column("discount", "First-sale discount USD", 12, "money"),
         Column("due", "Amount due USD", 12, "money"),
         Column("amount", "Amount", 11, "money"), Column("currency", "Currency", 8),
-        Column("rate", "USD rate", 9), Column("file", "Source file", 22),
-        Column("sheet", "Source sheet", 12), Column("row", "Source row", 9, "int")])
+        Column("rate", "USD rate", 9), Column("file", "Source file", 22, "wrap"),
+        Column("sheet", "Source sheet", 12, "wrap"), Column("row", "Source row", 9, "int")], key_columns=2)
 
 
 def activities_table(book: Book) -> Table:
     return Table(book, "Activities", [
         Column("activity_id", "Activity ID", 12), Column("partner_id", "Partner ID", 11),
-        Column("date", "Date", 11, "date"), Column("activity", "Activity", 34),
-        Column("type", "Type", 18), Column("approved_on", "Approved on", 11, "date"),
-        Column("description", "Description", 30), Column("base", "Base points", 9, "int"),
+        Column("date", "Date", 11, "date"), Column("activity", "Activity", 32, "wrap"),
+        Column("type", "Type", 18, "wrap"), Column("approved_on", "Approved on", 11, "date"),
+        Column("description", "Description", 34, "wrap"), Column("base", "Base points", 9, "int"),
         Column("needs_approval", "Needs approval", 9, "bool"), Column("counted", "Counted", 9, "bool"),
-        Column("points", "Points", 8, "int"), Column("reason", "Not counted because", 30),
-        Column("file", "Source file", 22), Column("sheet", "Source sheet", 12),
-        Column("row", "Source row", 9, "int")])
+        Column("points", "Points", 8, "int"), Column("reason", "Not counted because", 30, "wrap"),
+        Column("file", "Source file", 22, "wrap"), Column("sheet", "Source sheet", 12, "wrap"),
+        Column("row", "Source row", 9, "int")], key_columns=2)
 
 
 def write_sales(ctx: Context) -> None:

@@ -9,27 +9,27 @@ from .common import Context, value
 
 
 def nfr_table(book: Book) -> Table:
-    return Table(book, "NFR", [Column("id", "Partner ID", 12), Column("edition", "Edition", 34),
+    return Table(book, "NFR", [Column("id", "Partner ID", 12), Column("edition", "Edition", 34, "wrap"),
                               Column("entitled_on", "Entitled on", 12, "date"),
-                              Column("issued", "Issued or To issue", 14)])
+                              Column("issued", "Issued or To issue", 14, "wrap")])
 
 
 def leads_table(book: Book) -> Table:
     return Table(book, "Leads", [
-        Column("lead_id", "Lead ID", 12), Column("received_on", "Received on", 11, "date"),
-        Column("territory", "Territory", 9), Column("company", "Company", 24), Column("contact", "Contact", 20),
-        Column("assigned", "Assigned to", 12), Column("reason", "Reason", 50),
-        Column("file", "Source file", 22), Column("sheet", "Source sheet", 12), Column("row", "Source row", 9, "int")])
+        Column("lead_id", "Lead ID", 12), Column("received_on", "Received on", 10, "date"),
+        Column("territory", "Territory", 9), Column("company", "Company", 22, "wrap"), Column("contact", "Contact", 18, "wrap"),
+        Column("assigned", "Assigned to", 11), Column("reason", "Reason", 40, "wrap"),
+        Column("file", "Source file", 14, "wrap"), Column("sheet", "Source sheet", 11, "wrap"), Column("row", "Source row", 8, "int")])
 
 
 def coop_table(book: Book) -> Table:
     return Table(book, "Co-op", [
         Column("claim_id", "Claim ID", 12), Column("partner_id", "Partner ID", 11), Column("date", "Date", 11, "date"),
         Column("expense", "Expense USD", 12, "money"), Column("requested", "Requested USD", 12, "money"),
-        Column("description", "Description", 30), Column("status", "Status at date", 22),
+        Column("description", "Description", 30, "wrap"), Column("status", "Status at date", 22, "wrap"),
         Column("eligible", "Eligible", 9, "bool"), Column("reimbursement", "Reimbursement USD", 13, "money"),
-        Column("reason", "Reason", 44), Column("file", "Source file", 22), Column("sheet", "Source sheet", 12),
-        Column("row", "Source row", 9, "int")])
+        Column("reason", "Reason", 36, "wrap"), Column("file", "Source file", 22, "wrap"), Column("sheet", "Source sheet", 12, "wrap"),
+        Column("row", "Source row", 9, "int")], key_columns=2)
 
 
 def entitled_on(grant: NfrRow, ctx: Context) -> str | None:

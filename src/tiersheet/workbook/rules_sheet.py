@@ -7,7 +7,7 @@ import re
 from datetime import date
 
 from ..config import Rules
-from ..xlsx import Book
+from ..xlsx import Book, fit_row, print_setup
 
 def name_for(*parts: str) -> str:
     """A defined name such as THRESHOLD_GOLD from rules keys."""
@@ -82,16 +82,21 @@ def write_rules(book: Book, rules: Rules, month: date, end: date, source: str,
     With `only` (a statement), just the parameters those formulas need, and no benefits table
     (the statement words them itself)."""
     sheet = book.xl.add_worksheet("Rules")
-    for i, (header, width) in enumerate((("Rule", 7), ("Name", 34), ("Value", 34), ("Meaning", 70))):
-        sheet.set_column(i, i, width)
+    columns = (("Rule", 7, None), ("Name", 44, book.styles["wrap"]), ("Value", 30, book.styles["wrap"]),
+               ("Meaning", 52, book.styles["wrap"]))
+    for i, (header, width, fmt) in enumerate(columns):
+        sheet.set_column(i, i, width, fmt)  # the format of the cells written without one
         sheet.write_string(0, i, header, book.styles["header"])
     sheet.freeze_panes(1, 0)
+    widths = [width for _, width, _ in columns]
+    print_setup(sheet, book.title, widths)
     cells = {}
     rows = rules_rows(rules, month, end)
     if only is not None:
         needed = names_needed(rows, only)
         rows = [row for row in rows if row[1] in needed]
     for r, (rule, name, value, meaning) in enumerate(rows, start=1):
+        fit_row(sheet, r, [(name, widths[1]), (value, widths[2]), (meaning, widths[3])])
         sheet.write_string(r, 0, rule)
         sheet.write_string(r, 1, name)
         style = "date" if isinstance(value, date) else "pct" if name.startswith(("MARGIN_", "FIRST_SALE_DISCOUNT", "COOP_SHARE")) else "text"
@@ -108,6 +113,7 @@ def write_rules(book: Book, rules: Rules, month: date, end: date, source: str,
         start = min(i for i, row in enumerate(rows, start=2) if row[1].startswith(prefix))
         book.xl.define_name(range_name, f"=Rules!$C${start}:$C${start + counts[prefix] - 1}")
     if only is not None:
+        sheet.print_area(0, 0, len(rows), len(columns) - 1)
         return cells
     r = len(rows) + 2
     sheet.write_string(r, 0, "R16", book.styles["label"])
@@ -115,10 +121,13 @@ def write_rules(book: Book, rules: Rules, month: date, end: date, source: str,
     for level in rules.levels:
         for benefit in level.benefits:
             r += 1
+            fit_row(sheet, r, [(level.name, widths[1]), (benefit, widths[2])])
             sheet.write_string(r, 0, "R16")
             sheet.write_string(r, 1, level.name)
             sheet.write_string(r, 2, benefit)
     r += 2
+    fit_row(sheet, r, [(source, widths[2])])
     sheet.write_string(r, 1, "Rules file", book.styles["label"])
     sheet.write_string(r, 2, source)
+    sheet.print_area(0, 0, r, len(columns) - 1)
     return cells

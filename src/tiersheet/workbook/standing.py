@@ -12,21 +12,21 @@ from .rules_sheet import name_for
 
 def partners_table(book: Book, name: str = "Partners") -> Table:
     return Table(book, name, [
-        Column("id", "Partner ID", 12), Column("name", "Partner", 28),
-        Column("opening_status", "Opening status", 22), Column("opening_points", "Opening points", 10, "int"),
+        Column("id", "Partner ID", 12), Column("name", "Partner", 24, "wrap"),
+        Column("opening_status", "Opening status", 22, "wrap"), Column("opening_points", "Opening points", 10, "int"),
         Column("sales", "Sales points", 10, "int"), Column("bonus", "Bonus points", 10, "int"),
         Column("activity", "Activity points", 10, "int"), Column("closing", "Closing points", 10, "int"),
-        Column("status", "Status", 22), Column("change", "Change", 11),
-        Column("margin", "Margin %", 9, "pct"), Column("next", "Next status", 22),
-        Column("to_next", "Points to next", 10, "int"), Column("missing", "Missing for status", 46),
-        Column("missing_next", "Missing for next", 60),
-        Column("expires", "Certificate expires", 12, "date"), Column("at_risk", "At risk", 8)])
+        Column("status", "Status", 22, "wrap"), Column("change", "Change", 11),
+        Column("margin", "Margin %", 9, "pct"), Column("next", "Next status", 22, "wrap"),
+        Column("to_next", "Points to next", 10, "int"), Column("missing", "Missing for status", 36, "wrap"),
+        Column("missing_next", "Missing for next", 40, "wrap"),
+        Column("expires", "Certificate expires", 12, "date"), Column("at_risk", "At risk", 8)], key_columns=2)
 
 
 def requirements_table(book: Book, rules: Rules) -> Table:
     levels = rules.levels
-    req_columns = [Column("id", "Partner ID", 12), Column("name", "Partner", 24),
-                   Column("as_of", "Snapshot as of", 12, "date"), Column("source", "Snapshot source", 24)]
+    req_columns = [Column("id", "Partner ID", 12), Column("name", "Partner", 20, "wrap"),
+                   Column("as_of", "Snapshot as of", 12, "date"), Column("source", "Snapshot source", 20, "wrap")]
     for req in rules.requirements:
         if req.kind == "commitment":
             req_columns += [Column("commitment_usd", "Sales commitment USD", 12, "money"),
@@ -36,25 +36,25 @@ def requirements_table(book: Book, rules: Rules) -> Table:
         else:
             req_columns.append(Column(req.key, req.label, 12, "int" if req.kind == "count" else "bool"))
     req_columns += [Column(f"meets_{lv.rank}", f"Meets {lv.name}", 11, "bool") for lv in levels]
-    req_columns += [Column(f"missing_{lv.rank}", f"Missing for {lv.name}", 50) for lv in levels]
-    req_columns += [Column("status", "Status", 22), Column("meets_status", "Meets status", 10, "bool"),
-                    Column("next", "Next status", 22), Column("meets_next", "Meets next", 10, "bool")]
-    return Table(book, "Requirements", req_columns)
+    req_columns += [Column(f"missing_{lv.rank}", f"Missing for {lv.name}", 36, "wrap") for lv in levels]
+    req_columns += [Column("status", "Status", 22, "wrap"), Column("meets_status", "Meets status", 10, "bool"),
+                    Column("next", "Next status", 22, "wrap"), Column("meets_next", "Meets next", 10, "bool")]
+    return Table(book, "Requirements", req_columns, key_columns=2)
 
 
 def close_table(book: Book, rules: Rules) -> Table:
     levels = rules.levels
     return Table(book, "Month close", [
-        Column("id", "Partner ID", 12), Column("opening_status", "Opening status", 22),
+        Column("id", "Partner ID", 12), Column("opening_status", "Opening status", 22, "wrap"),
         Column("opening_level", "Opening level", 9, "int"), Column("points_before", "Points before close", 11, "int"),
         *[Column(f"meets_{lv.rank}", f"Meets {lv.name}", 11, "bool") for lv in levels],
-        Column("cert", "Certificate on file expires", 12, "date"), Column("cert_note", "Certificate on file", 30),
+        Column("cert", "Certificate on file expires", 12, "date"), Column("cert_note", "Certificate on file", 30, "wrap"),
         Column("lapsed_before", "Lapsed at an earlier close", 10, "bool"),
         Column("expiring", "Expires by month end", 10, "bool"), Column("meets_opening", "Meets opening level", 10, "bool"),
         Column("downgrade", "Downgrade", 10, "bool"), Column("down_to", "Downgrade to level", 10, "int"),
         Column("up_to", "Upgrade to level", 10, "int"), Column("closing_level", "Closing level", 9, "int"),
         Column("intranet_used", "Intranet discount used before", 11, "bool"),
-        Column("intranet_note", "Why", 30)])
+        Column("intranet_note", "Why", 30, "wrap")])
 
 
 def write_partners(ctx: Context) -> None:

@@ -1,0 +1,132 @@
+"""Read the inbox: open every file by its content, find each sheet's header and kind, type every
+row, and account for it (SPEC I1-I9).
+
+Every non-empty data row ends in exactly one place: an accepted frame, a rejection (a Problem),
+or a duplicate (I7). Reconciliation counts are taken from those places, not assumed. The parts:
+
+    kinds.py     the input contract: one declarative description per input kind
+    files.py     opening files by content; markup.py HTML tables and SpreadsheetML; text.py
+                 the encoding and delimiter of delimited text
+    sheets.py    header rows, title and totals rows, records from typed columns
+    columns.py   typing one column: fast paths, parsers, range checks, problems with advice
+    values.py, money.py, dates.py   pure value parsers
+    settle.py    duplicates, currencies, known partners, the run's months; the typed frames
+    settings.py  the inbox's tiersheet.toml
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable, Iterable
+
+import pandas as pd
+
+from ..config import Rules
+from ..months import month_of, next_month, previous_month
+from ..problems import Problem
+from .dates import parse_date, parse_month
+from .files import SPREADSHEET_SUFFIXES, RawSheet, check_archive, inbox_files, read_csv, read_file, unreadable
+from .kinds import DATED_KINDS, KINDS, PROVENANCE, Field, Kind, detect_kind, normalise_header
+from .money import parse_count, parse_money, parse_number
+from .settings import MAPPING_FILE, InboxError, InboxSettings, load_settings
+from .settle import drop_duplicates, joined_on, settle, to_frame
+from .sheets import SheetReader, SheetReport
+from .values import (CellError, activity_parser, is_blank, level_parser, parse_list, parse_text,
+                     parse_yes, sale_type_parser, show)
+
+__all__ = [
+    "CellError", "DATED_KINDS", "Field", "Inbox", "InboxError", "InboxSettings", "KINDS", "Kind",
+    "MAPPING_FILE", "PROVENANCE", "RawSheet", "SPREADSHEET_SUFFIXES", "SheetReader", "SheetReport",
+    "activity_parser", "check_archive", "detect_kind", "inbox_files", "is_blank", "joined_on",
+    "level_parser", "load_settings", "month_of", "next_month", "normalise_header", "parse_count",
+    "parse_date", "parse_list", "parse_money", "parse_month", "parse_number", "parse_text",
+    "parse_yes", "previous_month", "read_csv", "read_file", "read_inbox", "sale_type_parser", "show"]
+
+
+@dataclass
+class Inbox:
+    """What the inbox holds after reading and settling: typed frames, problems, accounting."""
+    frames: dict[str, pd.DataFrame]
+    problems: list[Problem] = field(default_factory=list)
+    reports: list[SheetReport] = field(default_factory=list)
+
+    @property
+    def partners(self) -> pd.DataFrame:
+        return self.frames["partners"]
+
+    @property
+    def sales(self) -> pd.DataFrame:
+        return self.frames["sales"]
+
+    @property
+    def activities(self) -> pd.DataFrame:
+        return self.frames["activities"]
+
+    @property
+    def leads(self) -> pd.DataFrame:
+        return self.frames["leads"]
+
+    @property
+    def claims(self) -> pd.DataFrame:
+        return self.frames["claims"]
+
+    def account(self, problems: int = 5) -> str:
+        """Rows per file and the first problems, for when nothing is left to run (I7)."""
+        files: dict[str, list[int]] = {}
+        for report in self.reports:
+            counts = files.setdefault(report.file, [0, 0, 0, 0])
+            for i, n in enumerate((report.rows_read, report.accepted, report.rejected, report.duplicates)):
+                counts[i] += n
+        lines = [f"  {name}: {read} rows read, {accepted} accepted, {rejected} rejected, {dups} duplicates"
+                 for name, (read, accepted, rejected, dups) in files.items()]
+        first = [p for p in self.problems if p.is_problem]
+        if first:
+            lines.append(f"First problems ({min(problems, len(first))} of {len(first)}):")
+            lines += [f"  {p}" for p in first[:problems]]
+        return "\n".join(lines)
+
+
+def read_inbox(folder: Path, rules: Rules, through: date | None = None,
+               progress: Callable[[Iterable], Iterable] | None = None) -> Inbox:
+    """Read every sheet of every file in `folder` and account for every row (I1-I9)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InboxError(f"inbox {folder} is not a folder")
+    settings = load_settings(folder)
+    reader = SheetReader(rules, settings)
+    problems: list[Problem] = []
+    report_list: list[SheetReport] = []
+    records: dict[str, list[dict]] = {kind: [] for kind in KINDS}
+    files = inbox_files(folder)
+    for path in (progress(files) if progress else files):
+        display = path.relative_to(folder).as_posix()
+        if path.name == MAPPING_FILE:
+            continue
+        if path.suffix.casefold() not in SPREADSHEET_SUFFIXES:
+            report_list.append(SheetReport(display, "", "ignored (not a spreadsheet file)"))
+            continue
+        try:
+            sheets = read_file(path, display, settings.csv_encoding, settings.csv_delimiter)
+        except Exception as exc:  # any reader failure is a problem with this file, not the run
+            problems.append(unreadable(display, exc))
+            report_list.append(SheetReport(display, "", "unreadable file"))
+            continue
+        for sheet in sheets:
+            kind, rows, sheet_problems, report = reader.read(sheet)
+            problems.extend(sheet_problems)
+            report_list.append(report)
+            if kind:
+                records[kind].extend(rows)
+    reports = {(r.file, r.sheet): r for r in report_list}
+    for kind in KINDS:
+        records[kind] = drop_duplicates(kind, records[kind], reports, problems)
+    settled = settle(records, reports, problems, through, reader.rejected_partners)
+    for kind, rows in settled.items():
+        for record in rows:
+            reports[(record["source_file"], record["source_sheet"])].accepted += 1
+    frames = {kind: to_frame(kind, rows) for kind, rows in settled.items()}
+    sheet_order = {(r.file, r.sheet): i for i, r in enumerate(report_list)}
+    problems.sort(key=lambda p: (sheet_order.get((p.file, p.sheet), -1), p.row or 0))
+    return Inbox(frames, problems, report_list)

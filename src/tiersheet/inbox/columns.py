@@ -1,0 +1,173 @@
+"""Typing one column of a sheet (I6, I7): fast paths for what spreadsheets usually hold (a
+million rows: the loop per cell is all there is), the parser of the field's type otherwise, range
+checks, and a Problem for every bad cell, saying what to do."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import TYPE_CHECKING
+
+from ..problems import ERROR, WARNING, Problem
+from .dates import read_date_column
+from .files import RawSheet
+from .kinds import Field
+from .values import CellError, SheetError, is_blank, show, spreadsheet_error
+
+if TYPE_CHECKING:
+    from .sheets import SheetReader
+
+PLAUSIBLE = (date(1990, 1, 1), date(2099, 12, 31))
+
+# What to do about a bad cell, by the field's type (I7: every problem says what to do).
+HINTS = {"amount": "write an amount such as 1234.50 or 1.234,50",
+         "money": "write an amount of 0 or more such as 1234.50",
+         "rate": "write a positive number such as 1.0875",
+         "date": "write a date such as 2025-01-15", "month": "write a month such as 2025-01",
+         "yes": "write yes or no", "count": "write a whole number such as 2",
+         "points": "write a whole number such as 250", "level": "write one of these names",
+         "activity": "write one of these types", "sale_type": "write licence or renewal",
+         "text": "correct the cell", "id": "correct the cell", "code": "correct the cell",
+         "list": "correct the cell"}
+
+
+def advise(message: str, hint: str) -> str:
+    """A problem's message with what to do, unless it says so already."""
+    if re.search(r"\b(add|write|correct|fill|give|check|remove|save)\b", message):
+        return message
+    return f"{message}: {hint}"
+
+
+def error_problem(sheet: RawSheet, number: int, header: str, value: str, spec: Field) -> Problem:
+    return Problem(sheet.file, sheet.name, number, header, value,
+                   f"holds the spreadsheet error {value}: correct the formula or value in the source "
+                   "and export again", "counted as not met" if spec.lenient else "row rejected",
+                   WARNING if spec.lenient else ERROR)
+
+
+class Column:
+    """One column's typed values; bad cells become errors (or warnings) of their rows."""
+
+    def __init__(self, reader: SheetReader, sheet: RawSheet, spec: Field, index: int, header: str,
+                 data: list, errors: dict, warnings: dict):
+        self.reader, self.sheet, self.spec = reader, sheet, spec
+        self.index, self.header, self.data = index, header, data
+        self.errors, self.warnings = errors, warnings
+        self.blanks: list[int] = []
+        self.currencies: dict[int, str] = {}
+        self.limit = reader.rules.max_amount_usd
+
+    def problem(self, i: int, value: object, message: str) -> None:
+        number = self.data[i][0]
+        message = advise(message, HINTS.get(self.spec.type, "correct the cell"))
+        if self.spec.lenient:
+            self.warnings.setdefault(i, []).append(Problem(
+                self.sheet.file, self.sheet.name, number, self.header, show(value), message,
+                "counted as not met", WARNING))
+        else:
+            self.errors.setdefault(i, []).append(Problem(
+                self.sheet.file, self.sheet.name, number, self.header, show(value), message,
+                "row rejected"))
+
+    def values(self) -> list:
+        spec, index = self.spec, self.index
+        blank = self.reader.blank(spec)
+        out: list = []
+        append = out.append
+        pending: list[tuple[int, object]] = []   # date cells that need their column's order
+        text = spec.type in ("text", "id")
+        is_date = spec.type == "date"
+        free_amount = spec.type == "amount"
+        limit = self.limit
+        parse = self.reader.parsers.get(spec.type)
+        for i, (_, row) in enumerate(self.data):
+            value = row[index] if index < len(row) else None
+            kind_of = type(value)
+            # fast paths for what spreadsheets usually hold
+            if value is None:
+                pass
+            elif kind_of is str:
+                if text:
+                    stripped = value.strip()
+                    if stripped and stripped[0] not in "#E":
+                        append(stripped)
+                        continue
+                if not value.strip():
+                    value = None
+            elif kind_of is date and is_date:
+                if PLAUSIBLE[0] <= value <= PLAUSIBLE[1]:
+                    append(value)
+                    continue
+            elif kind_of is float and free_amount and value == value:
+                if abs(value) <= limit:
+                    append(value)
+                    continue
+            if value is None or is_blank(value):
+                self.blanks.append(i)
+                if spec.required:
+                    self.errors.setdefault(i, []).append(Problem(
+                        self.sheet.file, self.sheet.name, self.data[i][0], self.header, "",
+                        "is empty but required: fill it in", "row rejected"))
+                append(blank)
+                continue
+            error = spreadsheet_error(value) if kind_of is SheetError or (
+                kind_of is str and value[:1] in "#E ") else None
+            if error:
+                problem = error_problem(self.sheet, self.data[i][0], self.header, error, spec)
+                (self.warnings if spec.lenient else self.errors).setdefault(i, []).append(problem)
+                append(blank if spec.lenient else None)
+                continue
+            if is_date:
+                append(None)
+                pending.append((i, value))
+                continue
+            try:
+                result = parse(value)
+                if spec.type in ("amount", "money", "rate"):
+                    result, currency = result
+                    if currency:
+                        self.currencies[i] = currency
+                trouble = self.check(result)
+                if trouble:
+                    raise CellError(trouble)
+            except CellError as exc:
+                self.problem(i, value, str(exc))
+                append(blank if spec.lenient else None)
+                continue
+            append(result)
+        if pending:
+            self.dates(pending, out)
+        return out
+
+    def dates(self, pending: list[tuple[int, object]], out: list) -> None:
+        """Date cells that are not date cells: the column decides day/month order (I6)."""
+        values = [value for _, value in pending]
+        rows = [self.data[i][0] for i, _ in pending]
+        dates, errors = read_date_column(values, rows, self.reader.settings.dates)
+        for k, ((i, value), day) in enumerate(zip(pending, dates)):
+            if k in errors:
+                self.problem(i, value, errors[k])
+                continue
+            trouble = self.check(day)
+            if trouble:
+                self.problem(i, value, trouble)
+                continue
+            out[i] = day
+
+    def check(self, value: object) -> str | None:
+        """Range checks on typed values: negative or absurd values (I7)."""
+        kind = self.spec.type
+        if value is None:
+            return None
+        if kind in ("amount", "money") and abs(value) > self.limit:
+            return (f"is beyond the limit of {self.limit:,.0f}: check the amount "
+                    "(or raise limits.max_amount_usd in the rules file)")
+        if kind == "money" and value < 0:
+            return "is negative"
+        if kind == "rate" and value <= 0:
+            return "is not a positive exchange rate"
+        if kind == "points" and value > 10_000_000:
+            return "is absurdly large"
+        if isinstance(value, date) and not PLAUSIBLE[0] <= value <= PLAUSIBLE[1]:
+            return "is not a plausible date (before 1990 or after 2099)"
+        return None

@@ -1,0 +1,176 @@
+"""Row decisions that need the whole inbox (I6, I7): duplicates across files, currencies and
+their rates, known partners, rows outside the run; then the typed frames the engine reads."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Iterable
+
+import pandas as pd
+
+from ..months import month_of, next_month
+from ..problems import DUPLICATE, ERROR, NOTE, NOTED, WARNING, Problem
+from ..rules import excel_round
+from .kinds import DATED_KINDS, KINDS, MONEY_TYPES, PROVENANCE
+from .values import show
+
+
+def content(record: dict) -> tuple:
+    return tuple((k, record[k]) for k in record if k not in PROVENANCE)
+
+
+def where(record: dict) -> str:
+    return f"{record['source_file']} [{record['source_sheet']}] row {record['source_row']}"
+
+
+def drop_duplicates(kind: str, records: list[dict], reports: dict, problems: list[Problem]) -> list[dict]:
+    """Same key twice: same content is counted once; different content, the later wins (I7)."""
+    key_fields = KINDS[kind].key
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for record in records:
+        groups[tuple(record[k] for k in key_fields)].append(record)
+    kept = []
+    for key, group in groups.items():
+        if len(group) == 1:
+            kept.append(group[0])
+            continue
+        winner_content = content(group[-1])
+        winner = next(r for r in group if content(r) == winner_content)
+        kept.append(winner)
+        label = " / ".join(show(k) for k in key if k not in ("", None)) or "(blank)"
+        conflicted = False
+        for record in group:
+            if record is winner:
+                continue
+            report = reports[(record["source_file"], record["source_sheet"])]
+            report.duplicates += 1
+            column = report.header(key_fields[0])
+            if content(record) == winner_content:
+                problems.append(Problem(record["source_file"], record["source_sheet"],
+                                        record["source_row"], column, label,
+                                        f"exact duplicate of {where(winner)}: nothing to do",
+                                        "counted once",
+                                        DUPLICATE))
+            else:
+                conflicted = True
+                problems.append(Problem(record["source_file"], record["source_sheet"],
+                                        record["source_row"], column, label,
+                                        f"the same {column} appears with different content in the later "
+                                        f"{where(winner)}: correct the row that is wrong, or remove it",
+                                        "superseded by the later row", ERROR))
+        if conflicted:
+            column = reports[(winner["source_file"], winner["source_sheet"])].header(key_fields[0])
+            problems.append(Problem(winner["source_file"], winner["source_sheet"],
+                                    winner["source_row"], column, label,
+                                    f"the same {column} appears with different content in an earlier row: "
+                                    "correct the row that is wrong, or remove it",
+                                    "this later row is used", WARNING))
+    order = {id(r): i for i, r in enumerate(records)}
+    kept.sort(key=lambda r: order[id(r)])
+    return kept
+
+
+def reject(record: dict, column: str, value: object, message: str, reports: dict,
+           problems: list[Problem]) -> None:
+    report = reports[(record["source_file"], record["source_sheet"])]
+    report.rejected += 1
+    problems.append(Problem(record["source_file"], record["source_sheet"], record["source_row"],
+                            report.header(column), show(value), message, "row rejected"))
+
+
+def joined_on(partner_rows: Iterable[dict]) -> dict[str, date | None]:
+    """Each partner's earliest joined_on over its snapshots (None when no snapshot gives one)."""
+    joined: dict[str, date | None] = {}
+    for partner in partner_rows:
+        day, known = partner["joined_on"], joined.get(partner["partner_id"])
+        joined[partner["partner_id"]] = min(day, known) if day and known else day or known
+    return joined
+
+
+def settle(records: dict[str, list[dict]], reports: dict, problems: list[Problem],
+           through: date | None, rejected_partners: dict[str, str] | None = None) -> dict[str, list[dict]]:
+    """Row decisions that need the whole inbox: rates, known partners, dates in the run."""
+    rates = {(r["currency"], r["month"]): r["usd_rate"] for r in records["rates"]}
+    sales = []
+    for record in records["sales"]:
+        currency = record.get("currency") or ""
+        if record.get("amount_usd") is None:
+            if currency in ("", "USD"):
+                record["amount_usd"] = record["amount"]
+                record["usd_rate"] = None
+            else:
+                month = month_of(record["invoice_date"])
+                rate = rates.get((currency, month))
+                if rate is None:
+                    reject(record, "currency", currency,
+                           f"no {currency} rate for {month:%Y-%m} (add it to a rates sheet: currency, month, usd_rate)",
+                           reports, problems)
+                    continue
+                record["usd_rate"] = rate
+                record["amount_usd"] = excel_round(record["amount"] * rate, 2)  # I6, as ROUND(,2)
+        else:
+            record["usd_rate"] = None
+        sales.append(record)
+    records = dict(records, sales=sales)
+
+    joined = joined_on(records["partners"])
+
+    limit = next_month(through) if through is not None else None
+    later: dict[tuple[str, str, str], int] = defaultdict(int)  # (file, sheet, column) -> rows
+    settled = {"partners": records["partners"], "rates": records["rates"]}
+    for spec in DATED_KINDS:
+        kind, column = spec.name, spec.date_field
+        kept = []
+        for record in records[kind]:
+            day = record[column]
+            if "partner_id" in record:
+                pid = record["partner_id"]
+                if pid not in joined:
+                    why = (f"partner's own row was rejected ({rejected_partners[pid]}): correct that row"
+                           if pid in (rejected_partners or {}) else
+                           "unknown partner (not in any partners sheet): add the partner or correct the ID")
+                    reject(record, "partner_id", pid, why, reports, problems)
+                    continue
+                start = joined[pid]
+                if start is not None and month_of(day) < month_of(start):
+                    reject(record, column, day,
+                           f"dated before partner {pid} joined the programme ({start:%Y-%m}): "
+                           "correct the date or the partner's Joined On",
+                           reports, problems)
+                    continue
+            if limit is not None and day >= limit:
+                later[(record["source_file"], record["source_sheet"], column)] += 1
+                continue
+            kept.append(record)
+        settled[kind] = kept
+    # I7: rows dated after --through are not wrong: accepted, not used, and noted once per sheet.
+    for (file, sheet, column), count in later.items():
+        report = reports[(file, sheet)]
+        report.accepted += count
+        rows = "1 row" if count == 1 else f"{count} rows"
+        problems.append(Problem(file, sheet, None, report.header(column), "",
+                                f"{rows} dated after {through:%Y-%m}, outside this run (--through)",
+                                NOTED, NOTE))
+    return settled
+
+
+# Money of events and rates is float (NaN when blank); a partner's commitment stays None (R7).
+FLOAT_FIELDS = {f.name for kind in KINDS.values() if kind.name != "partners"
+                for f in kind.fields if f.type in MONEY_TYPES} | {"usd_rate"}
+
+
+def to_frame(kind: str, records: list[dict]) -> pd.DataFrame:
+    """Typed records as a frame: amounts as floats (NaN when blank), everything else as the
+    Python values the parsers made (None stays None, dates stay dates)."""
+    columns = KINDS[kind].names + PROVENANCE + list(KINDS[kind].extra)
+    data = {}
+    for column in columns:
+        values = [record.get(column) for record in records]
+        if column in FLOAT_FIELDS:
+            data[column] = pd.Series([float("nan") if v is None else v for v in values], dtype=float)
+        elif column == "source_row":
+            data[column] = pd.Series(values, dtype="int64")
+        else:
+            data[column] = pd.Series(values, dtype=object)
+    return pd.DataFrame(data, columns=columns)
