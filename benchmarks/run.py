@@ -9,7 +9,9 @@ Each phase runs in a child process of its own, so its peak memory (max RSS) is i
   2. write floor: the cells the run wrote (counted by type from its files: text, numbers,
      booleans, formulas with cached values, at their mean lengths), written again by xlsxwriter
      in constant-memory mode as fast as it goes, with no computation;
-  3. the full `tiersheet run`, timed stage by stage (reading, rules, writing).
+  3. the full `tiersheet run`, timed stage by stage (reading, rules, writing, statements);
+  4. statements floor: the cells of the last month's statements (`--statements last`, the
+     default), written again into as many files the same way.
 Prints each time, the cells written, peak RSS, and full / (read + write floor).
 """
 
@@ -71,6 +73,7 @@ def phase_run(inbox: str, out: str) -> dict:
     started = time.perf_counter()
     outcome = run_inbox(Path(inbox), Path(out), load_rules(), "default")
     return dict(outcome.seconds, seconds=time.perf_counter() - started, months=len(outcome.result.months),
+                statement_cells=outcome.statement_cells,
                 value_cells=outcome.cells["values"], formula_cells=outcome.cells["formulas"])
 
 
@@ -105,6 +108,51 @@ def phase_capture(inbox: str, folder: str) -> dict:
         files += 1
     xlsx.recorder = None
     return {"files": files}
+
+
+def phase_capture_statements(inbox: str, folder: str) -> dict:
+    """Like phase_capture, for the last month's partner statements (one record list per file)."""
+    import pickle
+
+    from tiersheet import xlsx
+    from tiersheet.config import load_rules
+    from tiersheet.engine import run_engine
+    from tiersheet.inbox import read_inbox
+    from tiersheet.workbook.statement import StatementWriter, partner_views
+
+    rules = load_rules()
+    month = run_engine(read_inbox(Path(inbox), rules), rules).months[-1]
+    files = []
+    for view in partner_views(month):
+        xlsx.recorder = []
+        writer = StatementWriter(Path(folder) / "scratch.xlsx", view, rules)
+        writer.write()
+        names = {id(fmt): name for name, fmt in writer.book.styles.items() if fmt is not None}
+        sheets = [sheet.name for sheet in writer.book.xl.worksheets()]
+        records = []
+        for kind, sheet, row, payload in xlsx.recorder:
+            if kind == "row":
+                payload = [(col, type(cell).__name__, tuple(cell._replace(format=None)),
+                            names.get(id(cell.format))) for col, cell in payload]
+            records.append((kind, sheet, row, payload))
+        files.append((sheets, records))
+    xlsx.recorder = None
+    with open(Path(folder) / "statements.pickle", "wb") as handle:
+        pickle.dump(files, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return {"files": len(files)}
+
+
+def phase_statements_floor(folder: str) -> dict:
+    """The statements' cells written again into as many files, as fast as xlsxwriter goes."""
+    import pickle
+
+    with open(Path(folder) / "statements.pickle", "rb") as handle:
+        files = pickle.load(handle)
+    for index, (sheets, records) in enumerate(files):
+        with open(Path(folder) / f"capture-{index}.pickle", "wb") as handle:
+            pickle.dump((sheets, records), handle, protocol=pickle.HIGHEST_PROTOCOL)
+    report = phase_floor(folder)
+    return {"seconds": report["seconds"], "cells": report["cells"], "files": len(files)}
 
 
 def phase_floor(folder: str) -> dict:
@@ -171,6 +219,12 @@ def main() -> None:
     if args.phase == "floor":
         print(json.dumps(phase_floor(args.inbox)))
         return
+    if args.phase == "capture-statements":
+        print(json.dumps(phase_capture_statements(args.inbox, args.rest[0])))
+        return
+    if args.phase == "statements-floor":
+        print(json.dumps(phase_statements_floor(args.inbox)))
+        return
     if not args.inbox:
         parser.error("give the inbox folder (make one with benchmarks/generate.py)")
 
@@ -183,14 +237,23 @@ def main() -> None:
         full = child("run", args.inbox, str(run_out))
         child("capture", args.inbox, str(floor_out))
         floor = child("floor", str(floor_out))
+        statements_out = Path(scratch) / "statements-floor"
+        statements_out.mkdir()
+        child("capture-statements", args.inbox, str(statements_out))
+        statements_floor = child("statements-floor", str(statements_out))
     io_floor = read["seconds"] + floor["seconds"]
     print(f"inbox: {args.inbox}  (machine: {os.cpu_count()} cores, Python {sys.version.split()[0]})")
     print(f"read floor   {read['seconds']:8.1f} s   {read['cells_read']:,} cells read   peak {read['peak_rss_mib']:,.0f} MiB")
     print(f"write floor  {floor['seconds']:8.1f} s   {floor['cells']:,} cells ({full['formula_cells']:,} formulas) "
           f"in {full['months']} files, the run's own cells written again")
     print(f"full run     {full['seconds']:8.1f} s   peak {full['peak_rss_mib']:,.0f} MiB")
-    print(f"  reading {full['read']:.1f} s, rules {full['rules']:.1f} s, writing {full['write']:.1f} s")
-    print(f"ratio full / (read + write floor) = {full['seconds'] / io_floor:.2f}")
+    print(f"  reading {full['read']:.1f} s, rules {full['rules']:.1f} s, writing {full['write']:.1f} s, "
+          f"statements {full['statements']:.1f} s")
+    print(f"ratio full without statements / (read + write floor) = "
+          f"{(full['seconds'] - full['statements']) / io_floor:.2f}")
+    print(f"statements   {full['statements']:8.1f} s   --statements last: {statements_floor['files']:,} files; "
+          f"floor {statements_floor['seconds']:.1f} s ({statements_floor['cells']:,} cells); "
+          f"ratio {full['statements'] / statements_floor['seconds']:.2f}")
 
 
 if __name__ == "__main__":

@@ -331,7 +331,7 @@ class Page:
         add = book.xl.add_format
         top = {"valign": "top"}
         self.styles = {
-            "text": add(top), "wrap": add({**top, "text_wrap": True}),
+            "text": add(top), "wrap": add({**top, "text_wrap": True, "indent": 1}),  # D: clear of C's figures
             "label": add({**top, "bold": True}), "int": add({**top, "num_format": "#,##0"}),
             "money": add({**top, "num_format": "#,##0.00"}), "pct": add({**top, "num_format": "0%"}),
             "date": add({**top, "num_format": "yyyy-mm-dd", "align": "left"}),  # in column A
