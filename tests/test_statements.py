@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from tiersheet.cli import main
-from tiersheet.statements import INDEX_HEADER, index_csv, neutral
+from tiersheet.csvtext import neutral, restored
+from tiersheet.statements import INDEX_HEADER, index_csv
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "inbox"
 HAVE_SOFFICE = bool(shutil.which("soffice") or shutil.which("libreoffice"))
@@ -207,6 +208,9 @@ def test_i8_index_csv_neutralises_formula_text():
     assert neutral("=SUM(A1)") == "'=SUM(A1)" and neutral("+49 30") == "'+49 30"
     assert neutral("-1") == "'-1" and neutral("@home") == "'@home" and neutral("  =x") == "'  =x"
     assert neutral("\tx") == "'\tx" and neutral("ACME, Inc.") == "ACME, Inc."
+    assert neutral("'quoted") == "''quoted"  # so that reading back strips exactly one quote
+    for text in ("=SUM(A1)", "'=x", "''", "plain", " -2", "@", ""):
+        assert restored(neutral(text)) == text
     text = index_csv([["P1", 'A "quoted", name', "a@x.example, b@x.example", "P1.xlsx", ""]])
     assert text.splitlines() == ["partner_id,partner_name,email,file,pdf",
                                  'P1,"A ""quoted"", name","a@x.example, b@x.example",P1.xlsx,']

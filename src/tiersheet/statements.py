@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import subprocess
 import tempfile
 from contextlib import nullcontext
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from .config import Rules
+from .csvtext import neutral
 from .engine import MonthResult
 from .filenames import file_stems
 from .outputs import write_bytes, write_text
@@ -35,13 +35,6 @@ class Written:
 
 def month_folder(out: Path, month) -> Path:
     return Path(out) / "statements" / f"{month:%Y-%m}"
-
-
-def neutral(text: str) -> str:
-    """I8: text that a spreadsheet opening index.csv would take for a formula (beginning with
-    =, +, -, @, also after spaces, or with a tab or carriage return) gets a leading single
-    quote, so it shows as the text it is."""
-    return "'" + text if re.match(r"[ \t\r]*[=+\-@]|[\t\r]", text) else text
 
 
 def index_csv(rows: list[list[str]]) -> str:
