@@ -81,3 +81,16 @@ def test_readme_audit_walkthrough_cites_the_values_the_workbook_shows(sample_wor
             expected = int(claimed.replace(",", ""))
         assert actual == expected and type(actual) is type(expected), \
             f"README says {reference} is {claimed}; it is {actual!r}"
+
+
+def test_readme_email_template_example_is_a_valid_template(tmp_path):
+    """The monthly routine's template example loads as `tiersheet email --template` would."""
+    from tiersheet.mailer.template import STATEMENT_PLACEHOLDERS, load_wording
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## The monthly routine"):text.index("## Running it")]
+    example = re.search(r"```text\n(Subject:.*?)```", section, re.DOTALL).group(1)
+    path = tmp_path / "template.txt"
+    path.write_text(example, encoding="utf-8")
+    wording = load_wording(path, STATEMENT_PLACEHOLDERS)
+    assert "$partner_name" in wording.subject.template
