@@ -221,7 +221,7 @@ def test_r7_rules_file_comment_describes_the_commitment_key():
     assert "months in a quarter" not in comment
 
 
-@pytest.mark.parametrize("command", ["run", "check", "watch", "templates", "verify", "email"])
+@pytest.mark.parametrize("command", ["run", "check", "watch", "templates", "verify", "email", "whatif"])
 def test_o7_every_command_explains_itself_with_an_example(command):
     result = invoke(command, "--help")
     assert result.exit_code == 0

@@ -314,6 +314,50 @@ def templates(folder: Path, force: bool, quiet: bool) -> None:
             click.echo(f"  wrote {path}")
 
 
+@main.command(short_help="What would it take? A partner's standing before and after changes.")
+@inbox_argument
+@click.option("--partner", "partner_id", required=True, metavar="ID", help="The partner to look at.")
+@click.option("--month", callback=parse_month_option, metavar="YYYY-MM",
+              help="The month whose close to look at. Default: the last month of the inbox.")
+@click.option("--sale", "sales", multiple=True, type=float, metavar="AMOUNT",
+              help="A hypothetical sale in US dollars that month (repeatable).")
+@click.option("--activity", "activities", multiple=True, metavar="KEY",
+              help="A hypothetical activity of this type that month, approved (repeatable).")
+@click.option("--set", "settings", multiple=True, metavar="FIELD=VALUE",
+              help="A requirement value changed from that month, e.g. certified_engineers=2 (repeatable).")
+@rules_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (month, before, after) for scripts.")
+def whatif(inbox: Path, partner_id: str, month: date | None, sales: tuple[float, ...],
+           activities: tuple[str, ...], settings: tuple[str, ...], rules_file: Path | None,
+           as_json: bool) -> None:
+    """Run the programme with hypothetical rows added for one partner, and compare.
+
+    Prints the partner's standing at the month's close before and after, side by side:
+    closing points, status, change, margin, points to next, sales to next, missing for status
+    and for next. Nothing is written.
+
+    \b
+    Example:
+      tiersheet whatif samples/inbox --partner P008 --sale 1070
+      tiersheet whatif samples/inbox --partner P010 --set nda=yes --set certified_engineers=1
+      tiersheet whatif samples/inbox --partner P005 --month 2025-02 --activity seminar --json
+    """
+    import json
+
+    from .inbox import read_inbox
+    from .whatif import render, what_if
+
+    rules, _ = rules_and_source(rules_file)
+    data = read_inbox(inbox, rules, month)
+    closed, before, after = what_if(data, rules, partner_id, month, sales, activities, settings)
+    if as_json:
+        click.echo(json.dumps({"partner": partner_id, "month": f"{closed:%Y-%m}",
+                               "before": before.as_dict(), "after": after.as_dict()}, indent=2,
+                              ensure_ascii=False))
+    else:
+        click.echo(render(partner_id, closed, before, after))
+
+
 def earlier_workbooks(out: Path, written: list[Path]) -> list[Path]:
     """Channel workbooks in OUT that this run did not write (left from an earlier run)."""
     ours = {path.name for path in written}
