@@ -314,7 +314,7 @@ def templates(folder: Path, force: bool, quiet: bool) -> None:
             click.echo(f"  wrote {path}")
 
 
-@main.command(short_help="What would it take? A partner's standing before and after changes.")
+@main.command(short_help="A partner's standing before and after hypothetical changes.")
 @inbox_argument
 @click.option("--partner", "partner_id", required=True, metavar="ID", help="The partner to look at.")
 @click.option("--month", callback=parse_month_option, metavar="YYYY-MM",
