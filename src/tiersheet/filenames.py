@@ -15,6 +15,18 @@ RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
 _UNSAFE = re.compile(r"[^\w.\- ]")  # anything but letters, digits, _ . - and space
 
 
+def neutral(text: str) -> str:
+    """I8: text that a spreadsheet opening index.csv would take for a formula (beginning with
+    =, +, -, @, also after spaces or line breaks, or with a tab or carriage return) gets a
+    leading single quote, so it shows as the text it is."""
+    return "'" + text if re.match(r"[ \t\r\n]*[=+\-@]|[\t\r]", text) else text
+
+
+def plain(cell: str) -> str:
+    """The text `neutral` was given: what `tiersheet email` reads back from index.csv."""
+    return cell[1:] if cell.startswith("'") and neutral(cell[1:]) == cell else cell
+
+
 def clean(partner_id: str) -> str:
     """The ID with every character a file name cannot safely hold replaced by "_", runs of "_"
     collapsed, and leading or trailing dots, spaces and "_" removed (a leading dot hides a file;

@@ -16,7 +16,7 @@ from typing import Callable
 
 from .config import Rules
 from .engine import MonthResult
-from .filenames import file_stems
+from .filenames import file_stems, neutral
 from .outputs import write_bytes, write_text
 from .verify import VerifyError, find_soffice
 from .workbook import partner_views, write_statement
@@ -35,13 +35,6 @@ class Written:
 
 def month_folder(out: Path, month) -> Path:
     return Path(out) / "statements" / f"{month:%Y-%m}"
-
-
-def neutral(text: str) -> str:
-    """I8: text that a spreadsheet opening index.csv would take for a formula (beginning with
-    =, +, -, @, also after spaces, or with a tab or carriage return) gets a leading single
-    quote, so it shows as the text it is."""
-    return "'" + text if re.match(r"[ \t\r]*[=+\-@]|[\t\r]", text) else text
 
 
 def index_csv(rows: list[list[str]]) -> str:

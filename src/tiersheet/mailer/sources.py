@@ -11,6 +11,7 @@ from typing import Any
 
 import openpyxl
 
+from ..filenames import plain
 from .errors import MailError, MailUsageError
 
 INDEX_HEADER = ["partner_id", "partner_name", "email", "file", "pdf"]
@@ -75,7 +76,7 @@ def read_index(path: Path) -> list[Statement]:
             continue
         if len(row) != len(INDEX_HEADER):
             raise MailError(f"{path}, line {number}: expected {len(INDEX_HEADER)} fields, found {len(row)}")
-        partner_id, name, email, file, pdf = (cell.strip() for cell in row)
+        partner_id, name, email, file, pdf = (plain(cell.strip()) for cell in row)  # I8
         statements.append(Statement(partner_id, name, email, inside(path.parent, file, path, number),
                                     inside(path.parent, pdf, path, number) if pdf else None))
     return statements
