@@ -249,13 +249,14 @@ def test_i8_statement_files_stay_in_their_folder_one_per_partner(corpus_run):
     assert not list(corpus_run.out.parent.glob("escape*"))
 
 
-def test_i8_eml_and_json_carry_input_text_as_text(corpus_run, tmp_path):
+def test_i8_eml_and_json_carry_input_text_as_text_one_file_per_message(corpus_run, tmp_path):
     env = {**os.environ, "TIERSHEET_SMTP_FROM": "channel@example.com"}
-    result = CliRunner(env=env).invoke(main, ["email", str(corpus_run.out), "--month", "2025-03", "--dry-run",
-                                              "--only", "H01", "--only", "=70011+1"])
+    result = CliRunner(env=env).invoke(main, ["email", str(corpus_run.out), "--month", "2025-03", "--dry-run"])
     assert result.exit_code == 0, result.output
+    with open(corpus_run.out / "statements" / "2025-03" / "index.csv", newline="", encoding="utf-8") as handle:
+        addressed = [row for row in csv.DictReader(handle) if row["email"]]
     messages = sorted((corpus_run.out / "outbox" / "2025-03").glob("*.eml"))
-    assert len(messages) == 2
+    assert len(messages) == len(addressed)  # none overwrote another
     for path in messages:
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         assert message["Bcc"] is None and "victim" not in str(message["To"])

@@ -292,7 +292,8 @@ INJECTIONS = ["=70001+1", "+70002+1", "-70003+1", "@SUM(70004,1)", " \t=70005+1"
               "=cmd|' /C calc70007'!A0", "=HYPERLINK(\"http://example.com/70008\",\"click\")",
               "DDE(\"cmd\";\"/c calc70009\";\"x\")"]
 MARKER = "700"  # in every injection, and in no formula of the engine's own (checked)
-PARTNER_IDS = ["../../escape", "a/b\\c", "CON", "con", "=70011+1", "@x", ".", "..", "\u00e9t\u00e9 \U0001f600"]
+PARTNER_IDS = ["../../escape", "a/b\\c", "CON", "con", "=70011+1", "@x", ".", "..", "\u00e9t\u00e9 \U0001f600",
+               "\u00fc1", "\u00e41", "a b", "a_b"]
 HEADER_INJECTION = "Evil Ltd\r\nBcc: victim@example.com"  # a name that would add a mail header
 PARTNER_HEADERS = ["Partner ID", "Partner Name", "Email", "Territories", "Starting Status", "Opening Points",
                    "Partner Agreement", "NDA"]
