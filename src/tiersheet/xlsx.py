@@ -227,8 +227,15 @@ def pages_across(widths: Sequence[float], repeated: int = 1) -> int:
 
 
 def page_header(sheet, title: str) -> None:
-    """On every printed page: the workbook's title, the sheet's name and the page number."""
-    sheet.set_header(f"&L{title.replace('&', '&&')}&C&\"-,Bold\"&A&RPage &P of &N", margin=0.3)
+    """On every printed page: the workbook's title, the sheet's name and the page number. The
+    title may hold input text (a partner's name): cut to fit Excel's 255 characters, which
+    xlsxwriter would otherwise drop with a warning, and without control characters (I8)."""
+    rest = "&C&\"-,Bold\"&A&RPage &P of &N"
+    text = re.sub(r"[\x00-\x1f\x7f]+", " ", title)
+    room = 255 - len(rest) - 2
+    while len(text.replace("&", "&&")) > room:
+        text = text[:room - len(text.replace("&", "&&")) + len(text) - 1] + "…"
+    sheet.set_header(f"&L{text.replace('&', '&&')}{rest}", margin=0.3)
 
 
 def print_setup(sheet, title: str, widths: Sequence[float], repeated: int = 1) -> None:
