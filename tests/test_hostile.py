@@ -9,6 +9,7 @@ import email
 import email.policy
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -32,6 +33,7 @@ from tiersheet.engine import run_engine  # noqa: E402
 from tiersheet.inbox import read_inbox  # noqa: E402
 from tiersheet.problems import ERROR  # noqa: E402
 from tiersheet.verify import compare, recalculate_all  # noqa: E402
+from tiersheet.xlsx import fit_header  # noqa: E402
 
 RULES = load_rules()
 SAMPLES = Path(__file__).parents[1] / "samples" / "inbox"
@@ -115,6 +117,17 @@ def test_i8_nothing_from_outside_the_inbox_or_an_entity_is_read(corpus, tmp_path
     assert "H-SECRET" not in set(inbox.sales["invoice_id"])
     texts = " ".join(str(v) for frame in inbox.frames.values() for v in frame.to_numpy().ravel())
     assert "root:" not in texts and "lollol" not in texts and "H-9" not in texts
+
+
+@pytest.mark.parametrize("name", ["&" * 300, "x" * 40_000, "Ä & Ö\r\n" * 60, "short & plain"])
+def test_i8_a_page_header_holds_any_partner_name_within_excels_255_characters(name):
+    header = fit_header(f"{name} (P1)", "&RPartner statement, March 2025")
+    assert len(header) <= 255 and header.endswith("&RPartner statement, March 2025")
+    text = header[2:header.index("&R")]
+    assert "\r" not in text and "\n" not in text
+    assert re.fullmatch(r"(?:[^&]|&&)*", text)  # every "&" of the name doubled: none is a code
+    if len(name) < 100:
+        assert text == f"{name} (P1)".replace("&", "&&")
 
 
 def test_i7_hostile_values_are_accepted_or_rejected_with_a_reason(corpus, tmp_path):

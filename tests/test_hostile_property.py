@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -77,6 +78,7 @@ def sheets(draw) -> tuple[str, list[list[object]]]:
     return kind.name, [header, *draw(st.lists(row(kind.fields), min_size=1, max_size=6))]
 
 
+@pytest.mark.filterwarnings("error::UserWarning")  # xlsxwriter warns where it drops input (a page header)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sheets())
 def test_i7_i8_arbitrary_cells_in_every_column_of_every_kind(sheet):

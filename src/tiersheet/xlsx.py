@@ -226,16 +226,23 @@ def pages_across(widths: Sequence[float], repeated: int = 1) -> int:
     return pages
 
 
-def page_header(sheet, title: str) -> None:
-    """On every printed page: the workbook's title, the sheet's name and the page number. The
-    title may hold input text (a partner's name): cut to fit Excel's 255 characters, which
-    xlsxwriter would otherwise drop with a warning, and without control characters (I8)."""
-    rest = "&C&\"-,Bold\"&A&RPage &P of &N"
-    text = re.sub(r"[\x00-\x1f\x7f]+", " ", title)
+def fit_header(left: str, rest: str) -> str:
+    """A page header of `left` text (which may hold input, such as a partner's name) and `rest`
+    (its codes): the text without control characters, its "&" doubled, and cut to fit Excel's
+    255 characters, which xlsxwriter would otherwise drop with a warning (I8)."""
+    text = re.sub(r"[\x00-\x1f\x7f]+", " ", left).replace("&", "&&")
     room = 255 - len(rest) - 2
-    while len(text.replace("&", "&&")) > room:
-        text = text[:room - len(text.replace("&", "&&")) + len(text) - 1] + "…"
-    sheet.set_header(f"&L{text.replace('&', '&&')}{rest}", margin=0.3)
+    if len(text) > room:
+        text = text[:room - 1]
+        if re.search(r"(?<!&)(&&)*&$", text):  # half of a doubled "&" would be a code
+            text = text[:-1]
+        text += "…"
+    return f"&L{text}{rest}"
+
+
+def page_header(sheet, title: str) -> None:
+    """On every printed page: the workbook's title, the sheet's name and the page number."""
+    sheet.set_header(fit_header(title, "&C&\"-,Bold\"&A&RPage &P of &N"), margin=0.3)
 
 
 def print_setup(sheet, title: str, widths: Sequence[float], repeated: int = 1) -> None:
