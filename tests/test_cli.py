@@ -90,9 +90,9 @@ def test_o2_partners_sheet_has_exact_headers(sample_run):
     sheet = openpyxl.load_workbook(out / "tiersheet-2025-01.xlsx")["Partners"]
     assert [c.value for c in sheet[1]] == [
         "Partner ID", "Partner", "Opening status", "Opening points", "Sales points",
-        "Bonus points", "Activity points", "Closing points", "Status", "Change", "Margin %",
-        "Next status", "Points to next", "Missing for status", "Missing for next",
-        "Certificate expires", "At risk"]
+        "Bonus points", "Activity points", "Adjustment points", "Closing points", "Status", "Change",
+        "Margin %", "Next status", "Points to next", "Missing for status", "Missing for next",
+        "Certificate expires", "At risk", "Sales to next (USD)"]  # O2, R17; O5 for the way up
 
 
 def test_o3_every_sheet_is_present(sample_run):
@@ -154,11 +154,12 @@ def test_o4_derived_cells_are_formulas_with_cached_values(sample_run):
     values = openpyxl.load_workbook(path, data_only=True)["Partners"]
     # P003 Hanse (row 4): 240 + 574 + 560 + 1000 = 2374, straight to Gold (samples/README.md).
     assert formulas["A4"].value == "P003"
-    for column in "EFGHIJKLMNOPQ":
+    for column in "EFGHIJKLMNOPQRS":
         assert str(formulas[f"{column}4"].value).startswith("="), column
-    assert [values[f"{c}4"].value for c in "DEFGHIJ"] == [240, 574, 560, 1000, 2374,
-                                                            "Gold Certified Partner", "Upgrade"]
-    assert "THRESHOLDS" in formulas["H4"].value and "Month close" in formulas["H4"].value
+    assert [values[f"{c}4"].value for c in "DEFGHIJK"] == [240, 574, 560, 1000, 0, 2374,
+                                                             "Gold Certified Partner", "Upgrade"]
+    assert "THRESHOLDS" in formulas["I4"].value and "Month close" in formulas["I4"].value
+    assert formulas["H4"].value == "=0"  # R17: no adjustments for P003 this month
     assert formulas["E4"].value.startswith("=SUM(Sales!$I$")
 
 
@@ -269,7 +270,7 @@ def test_rules_file_changes_the_figures(tmp_path):
     inbox = write_inbox(tmp_path / "inbox", [["S1", "P1", date(2025, 1, 5), 100]])
     assert invoke("run", str(inbox), "--out", str(tmp_path / "out"), "--rules", str(rules)).exit_code == 0
     sheet = openpyxl.load_workbook(tmp_path / "out" / "tiersheet-2025-01.xlsx", data_only=True)["Partners"]
-    assert (sheet["E2"].value, sheet["F2"].value, sheet["H2"].value) == (20, 10, 30)
+    assert (sheet["E2"].value, sheet["F2"].value, sheet["I2"].value) == (20, 10, 30)
 
 
 def test_strict_exits_1_on_problems_but_still_writes(tmp_path):
@@ -302,7 +303,7 @@ def test_i7_corrupt_file_is_a_problem_and_the_run_goes_on(tmp_path):
     assert [p[0] for p in problems] == ["broken.xlsx"]
     assert "not a readable spreadsheet" in problems[0][5]
     # R3 + R4: $330 by a Business Partner earns 33 + 30 = 63.
-    assert book["Partners"]["H2"].value == 63
+    assert book["Partners"]["I2"].value == 63
     kinds = {r[0]: r[2] for r in book["Reconciliation"].iter_rows(min_row=2, values_only=True)}
     assert kinds["notes.txt"].startswith("ignored")
 
