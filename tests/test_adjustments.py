@@ -178,3 +178,15 @@ def test_r17_workbooks_with_adjustments_recalculate_in_libreoffice(written):
     for path in books:
         checked = verify(path)
         assert checked.differences == [], (path.name, checked.differences[:3])
+
+
+def test_r17_o10_whatif_sees_the_adjustments(tmp_path, rules):
+    from tiersheet.whatif import what_if
+
+    scenario(tmp_path / "inbox")
+    data = read_inbox(tmp_path / "inbox", rules)
+    # P1 closes January at 550 with ADJ1's 150 (Certified); Gold needs 2,000: 1,450 to go. A
+    # $100 sale in January is made at its opening status, Business: 10 + bonus 10 -> 570, 1,430 to go
+    month, before, after = what_if(data, rules, "P1", D(2025, 1, 1), sales=(100.0,))
+    assert (before.closing_points, before.status, before.points_to_next) == (550, "Certified Partner", 1450)
+    assert (after.closing_points, after.points_to_next) == (570, 1430)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import rules as R
-from .config import Rules
+from .config import RuleBook, Rules, rule_book
 from .errors import TiersheetError
 from .inbox import DATED_KINDS, Inbox, joined_on, normalise_header
 from .months import month_of, next_month, previous_month
@@ -82,6 +82,7 @@ class MonthResult:
     claims: pd.DataFrame
     nfr: list[NfrRow]
     adjustments: pd.DataFrame
+    rules: Rules  # R18: the rules in force in this month
 
     @property
     def end(self) -> date:
@@ -90,7 +91,7 @@ class MonthResult:
 
 @dataclass
 class RunResult:
-    rules: Rules
+    rules: RuleBook
     months: list[MonthResult]
     problems: list[Problem]
     reports: list
@@ -156,8 +157,9 @@ def edition_issued(edition: str, issued: tuple[str, ...]) -> bool:
 class Programme:
     """The programme's state across months, fed one month at a time."""
 
-    def __init__(self, inbox: Inbox, rules: Rules, months: list[date]):
-        self.rules = rules
+    def __init__(self, inbox: Inbox, book: RuleBook, months: list[date]):
+        self.book = book
+        self.rules = book.base  # R18: replaced by the month's rules as each month closes
         self.inbox = inbox
         self.months = months
         self.snapshots = self._snapshots(inbox.partners)
@@ -196,7 +198,7 @@ class Programme:
     # --- one month ------------------------------------------------------------------------
 
     def close_month(self, month: date) -> MonthResult:
-        rules = self.rules
+        rules = self.rules = self.book.for_month(month)  # R18
         partners = [pid for pid in self.snapshots if self.entry[pid] <= month]
         rows: dict[str, PartnerMonth] = {}
         for pid in partners:
@@ -265,7 +267,7 @@ class Programme:
         for pid in sales.loc[sales["first_sale"], "partner_id"]:
             self.intranet_used[pid] = True
         self.previous = month
-        return MonthResult(month, list(rows.values()), sales, activities, leads, claims, nfr, adjustments)
+        return MonthResult(month, list(rows.values()), sales, activities, leads, claims, nfr, adjustments, rules)
 
     def _month_rows(self, frame: pd.DataFrame, column: str, month: date) -> pd.DataFrame:
         """The rows of `frame` dated in `month` (the frame is split by month once)."""
@@ -421,11 +423,13 @@ class Programme:
         return result
 
 
-def run_engine(inbox: Inbox, rules: Rules, through: date | None = None,
+def run_engine(inbox: Inbox, rules: Rules | RuleBook, through: date | None = None,
                progress: Callable[[Iterable], Iterable] | None = None,
                months: list[date] | None = None) -> RunResult:
-    """Close every month of the run (`months`, when the caller has already worked them out)."""
+    """Close every month of the run (`months`, when the caller has already worked them out),
+    each under the rules in force in it (R18)."""
     months = months or run_months(inbox, through)
-    programme = Programme(inbox, rules, months)
+    book = rule_book(rules)
+    programme = Programme(inbox, book, months)
     results = [programme.close_month(month) for month in (progress(months) if progress else months)]
-    return RunResult(rules, results, inbox.problems, inbox.reports)
+    return RunResult(book, results, inbox.problems, inbox.reports)

@@ -42,7 +42,7 @@ class MonthWriter:
                  rules_source: str):
         self.result = result
         self.run = run
-        self.rules = run.rules
+        self.rules = result.rules  # R18: the rules in force in this month
         self.inbox_name = inbox_name
         self.rules_source = rules_source
         self.book = Book(path, datetime(result.month.year, result.month.month, 1),

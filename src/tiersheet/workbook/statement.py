@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Iterator
 
 from .. import rules as R
-from ..config import Rules
 from ..engine import MonthResult
 from ..outputs import atomic_output
 from ..xlsx import Book, Table, cached_value, names_in, store, value_cell
@@ -65,13 +64,14 @@ def partner_views(result: MonthResult) -> Iterator[MonthResult]:
                           lines(result.activities, activity_blocks.get(p.partner_id)),
                           leads.get(p.partner_id, no_leads).reset_index(drop=True),
                           claims.get(p.partner_id, no_claims).reset_index(drop=True), own,
-                          lines(result.adjustments, adjusted))
+                          lines(result.adjustments, adjusted), result.rules)
 
 
-def write_statement(path: Path, view: MonthResult, rules: Rules, stats: dict | None = None) -> None:
-    """Write one partner's statement atomically (and add its cell counts to `stats`)."""
+def write_statement(path: Path, view: MonthResult, stats: dict | None = None) -> None:
+    """Write one partner's statement atomically (and add its cell counts to `stats`), under
+    the rules of its month (R18)."""
     with atomic_output(Path(path)) as temp:
-        writer = StatementWriter(temp, view, rules)
+        writer = StatementWriter(temp, view)
         writer.write()
     if stats is not None:
         stats["values"] = stats.get("values", 0) + writer.book.values
@@ -79,9 +79,9 @@ def write_statement(path: Path, view: MonthResult, rules: Rules, stats: dict | N
 
 
 class StatementWriter:
-    def __init__(self, path: Path, view: MonthResult, rules: Rules):
+    def __init__(self, path: Path, view: MonthResult):
         self.view = view
-        self.rules = rules
+        self.rules = view.rules
         self.partner = view.partners[0]
         month = view.month
         self.book = Book(path, datetime(month.year, month.month, 1),
