@@ -190,3 +190,15 @@ def test_r17_o10_whatif_sees_the_adjustments(tmp_path, rules):
     month, before, after = what_if(data, rules, "P1", D(2025, 1, 1), sales=(100.0,))
     assert (before.closing_points, before.status, before.points_to_next) == (550, "Certified Partner", 1450)
     assert (after.closing_points, after.points_to_next) == (570, 1430)
+
+
+def test_r17_samples_adjustment_gives_p012_its_webinar_points(tmp_path):
+    """samples/README.md: ADJ-2025-001 adds 200 to P012's 310 in March: 510, still Business."""
+    samples = Path(__file__).resolve().parent.parent / "samples" / "inbox"
+    result = CliRunner().invoke(main, ["run", str(samples), "--out", str(tmp_path), "-q", "--statements", "none"])
+    assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(tmp_path / "tiersheet-2025-03.xlsx", data_only=True)["Partners"]
+    headers = [c.value for c in sheet[1]]
+    row = next(dict(zip(headers, r)) for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "P012")
+    assert (row["Opening points"], row["Adjustment points"], row["Closing points"], row["Status"],
+            row["Points to next"]) == (310, 200, 510, "Business Partner", 0)

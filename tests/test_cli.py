@@ -112,13 +112,13 @@ def test_o3_reconciliation_rows_read_equals_the_sum(sample_run):
                                            "Duplicates"]
     for file, name, kind, read, accepted, rejected, duplicates in rows:
         assert read == accepted + rejected + duplicates, (file, name)
-    # samples: 99 data rows in all; 2025-01.xlsx Sales has 18 (16 accepted, P099 rejected, the
-    # superseded INV-2501-014 a duplicate).
-    assert sum(r[3] for r in rows) == 99
+    # samples: 100 data rows in all (99 and March's adjustment, R17); 2025-01.xlsx Sales has 18
+    # (16 accepted, P099 rejected, the superseded INV-2501-014 a duplicate).
+    assert sum(r[3] for r in rows) == 100
     assert ("2025-01.xlsx", "Sales", "sales", 18, 16, 1, 1) in rows
     summary = openpyxl.load_workbook(out / "tiersheet-2025-02.xlsx", data_only=True)["Summary"]
     figures = {row[0]: row[1] for row in summary.iter_rows(values_only=True) if row[0]}
-    assert (figures["Rows read"], figures["Every row accounted for"]) == (99, True)
+    assert (figures["Rows read"], figures["Every row accounted for"]) == (100, True)  # 99 + R17's one
 
 
 def test_o3_exceptions_are_in_every_month_workbook(sample_run):
@@ -208,8 +208,10 @@ def test_i7_through_cuts_the_run_and_notes_later_rows_without_problems(tmp_path)
     book = openpyxl.load_workbook(out / "tiersheet-2025-02.xlsx", data_only=True)
     notes = [r for r in book["Exceptions"].iter_rows(min_row=2, values_only=True)
              if r[6] == "noted (not a problem)" and "--through" in r[5]]
-    # the 23 rows that --through 2025-02 used to reject (31 problems instead of 8), one note a sheet
+    # the 23 rows that --through 2025-02 used to reject (31 problems instead of 8), one note a
+    # sheet; and March's adjustment (R17)
     assert sorted((r[0], r[1], r[5]) for r in notes) == [
+        ("2025-03-adjustments.xlsx", "Adjustments", "1 row dated after 2025-02, outside this run (--through)"),
         ("2025-03-portal-activities.csv", "2025-03-portal-activities", "2 rows dated after 2025-02, outside this run (--through)"),
         ("2025-03.xlsx", "Activities", "1 row dated after 2025-02, outside this run (--through)"),
         ("2025-03.xlsx", "Co-op", "3 rows dated after 2025-02, outside this run (--through)"),
@@ -221,8 +223,9 @@ def test_i7_through_cuts_the_run_and_notes_later_rows_without_problems(tmp_path)
                for _, read, accepted, rejected, duplicates in reconciliation.values())
     assert reconciliation[("2025-03.xlsx", "Sales")] == ("sales", 12, 11, 0, 1)  # accepted, not rejected
     summary = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True) if r[0]}
-    # 5 notes for --through, 3 for the CRM leads report's title and totals rows
-    assert (summary["Problems (see Exceptions)"], summary["Notes (not problems)"]) == (8, 5 + 3)
+    # 6 notes for --through (5 and the adjustments sheet), 3 for the CRM leads report's title and
+    # totals rows
+    assert (summary["Problems (see Exceptions)"], summary["Notes (not problems)"]) == (8, 6 + 3)
 
 
 def test_i7_strict_ignores_rows_outside_the_run(tmp_path):

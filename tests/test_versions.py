@@ -159,3 +159,25 @@ def test_r6_a_requirement_key_with_no_partners_column_is_an_error(tmp_path):
     with pytest.raises(RulesError) as error:
         load_rule_book(path)
     assert "key 'requirements.iso_9001': no partners column 'iso_9001'" in str(error.value)
+
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def test_r18_samples_rules_version_is_the_packaged_rules_plus_one_version(tmp_path, monkeypatch):
+    """samples/rules-2025-03.toml (README): the packaged rules with a version from March 2025.
+    February stays byte-identical; in March P007's $1,490 earns 42%: $625.80, not 40%: $596."""
+    text = (SAMPLES / "rules-2025-03.toml").read_text(encoding="utf-8")
+    packaged = default_rules_path().read_text(encoding="utf-8")
+    assert text.startswith(packaged) and "\n[[version]]" in text[len(packaged):]
+    (tmp_path / "versioned").mkdir()
+    (tmp_path / "versioned" / "rules.toml").write_text(text, encoding="utf-8")
+    rules_file(tmp_path / "plain")
+    plain = run_cli(tmp_path / "plain", SAMPLES / "inbox", monkeypatch)
+    versioned = run_cli(tmp_path / "versioned", SAMPLES / "inbox", monkeypatch)
+    for month in ("2025-01", "2025-02"):
+        assert (plain / f"tiersheet-{month}.xlsx").read_bytes() == (versioned / f"tiersheet-{month}.xlsx").read_bytes()
+    sales = openpyxl.load_workbook(versioned / "tiersheet-2025-03.xlsx", data_only=True)["Sales"]
+    headers = [c.value for c in sales[1]]
+    row = next(dict(zip(headers, r)) for r in sales.iter_rows(min_row=2, values_only=True) if r[0] == "INV-2503-005")
+    assert (row["Partner ID"], row["Amount USD"], row["Margin %"], row["Margin USD"]) == ("P007", 1490, 0.42, 625.8)
