@@ -14,7 +14,7 @@ from pathlib import Path
 from .config import Rules
 from .engine import RunError, ThroughTooFar, run_months
 from .inbox import Inbox, read_inbox
-from .problems import DUPLICATE, NOTE, Problem
+from .problems import DUPLICATE, NOTE, NOTED, Problem
 
 
 def problem_record(problem: Problem) -> dict:
@@ -75,7 +75,8 @@ def grouped(records: list[dict]) -> list[str]:
         if record["file"] != current:
             current = record["file"]
             lines.append(f"  {current}")
-        lines.append(f"    {where_in_file(record)}: {record['problem']} ({record['action']})")
+        action = "" if record["action"] == NOTED else f" ({record['action']})"  # notes say so above
+        lines.append(f"    {where_in_file(record)}: {record['problem']}{action}")
     return lines
 
 
