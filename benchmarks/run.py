@@ -125,7 +125,7 @@ def phase_capture_statements(inbox: str, folder: str) -> dict:
     files = []
     for view in partner_views(month):
         xlsx.recorder = []
-        writer = StatementWriter(Path(folder) / "scratch.xlsx", view, rules)
+        writer = StatementWriter(Path(folder) / "scratch.xlsx", view)
         writer.write()
         names = {id(fmt): name for name, fmt in writer.book.styles.items() if fmt is not None}
         sheets = [sheet.name for sheet in writer.book.xl.worksheets()]

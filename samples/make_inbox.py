@@ -147,6 +147,14 @@ ACTIVITY_HEADERS = ["Activity ID", "Partner ID", "Date", "Activity", "Approved O
 LEAD_HEADERS = ["Lead ID", "Received On", "Territory", "Company", "Contact"]
 COOP_HEADERS = ["Claim ID", "Partner ID", "Date", "Expense USD", "Requested USD", "Description"]
 RATE_HEADERS = ["Currency", "Month", "USD Rate"]
+ADJUSTMENT_HEADERS = ["Adjustment ID", "Partner ID", "Date", "Points", "Status", "Until", "Reason",
+                      "Approved By"]
+
+# R17: a channel manager's correction, kept in the inbox so that every re-run applies it.
+ADJUSTMENTS_2025_03 = [
+    ["ADJ-2025-001", "P012", D(2025, 3, 14), 200, None, None,
+     "Webinar series of December 2024, missing from the portal export", "A. Novak, channel lead"],
+]
 
 BI = "Bitrix Intranet"
 SM = "Bitrix Site Manager"
@@ -434,6 +442,10 @@ def main(argv: list[str]) -> int:
     save_deterministic(wb, inbox / "2025-03.xlsx")
 
     write_csv(inbox / "2025-03-portal-activities.csv", ACTIVITY_HEADERS, PORTAL_ACTIVITIES_CSV)
+
+    wb = new_workbook()
+    add_sheet(wb, "Adjustments", ADJUSTMENT_HEADERS, ADJUSTMENTS_2025_03)
+    save_deterministic(wb, inbox / "2025-03-adjustments.xlsx")
 
     for path in sorted(inbox.iterdir()):
         print(path)

@@ -504,10 +504,11 @@ EXPECTED_NFR_SOME = {
 
 PARTNERS_HEADERS_O2 = [
     "Partner ID", "Partner", "Opening status", "Opening points", "Sales points",
-    "Bonus points", "Activity points", "Closing points", "Status", "Change", "Margin %",
-    "Next status", "Points to next", "Missing for status", "Missing for next",
+    "Bonus points", "Activity points", "Adjustment points", "Closing points", "Status", "Change",
+    "Margin %", "Next status", "Points to next", "Missing for status", "Missing for next",
     "Certificate expires", "At risk",
 ]
+PARTNERS_HEADERS_O5 = ["Sales to next (USD)"]  # the way up for every partner (O5, issue 13)
 
 
 # ---------------------------------------------------------------------------------------
@@ -599,7 +600,7 @@ def test_exactly_the_covered_months_are_written(run):
 def test_partners_sheet(run, month):
     _, books = run
     headers, rows = read_sheet(books[month], "Partners")
-    assert sorted(headers) == sorted(PARTNERS_HEADERS_O2)  # O2: headers exactly
+    assert sorted(headers) == sorted(PARTNERS_HEADERS_O2 + PARTNERS_HEADERS_O5)  # O2: headers exactly
     ids = [str(r["Partner ID"]) for r in rows]
     assert ids == sorted(NAMES), f"{month}: partner rows {ids}"
     errors = []
@@ -617,6 +618,7 @@ def test_partners_sheet(run, month):
             check(col, num(r[col]) == pytest.approx(exp[col]), exp[col])
         for col in ("Opening status", "Status", "At risk"):
             check(col, r[col] == exp[col], exp[col])
+        check("Adjustment points", num(r["Adjustment points"]) == 0, 0)  # R17: none in this inbox
         for col in ("Change", "Next status", "Points to next"):
             want = exp[col]
             ok = blank(r[col]) if want is None else (

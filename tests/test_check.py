@@ -27,9 +27,10 @@ def test_o7_check_on_the_samples_lists_their_eight_problems_and_exits_1(tmp_path
     result = invoke("check", str(SAMPLES))
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    # 7 files: the CRM leads report and the European co-op CSV hold rows moved out of the
-    # monthly workbooks (issue 10), so the rows and problems are the same
-    assert lines[0] == f"{SAMPLES}: 7 file(s), 99 input rows (92 accepted, 5 rejected, 1 duplicate(s))"
+    # 8 files: the CRM leads report and the European co-op CSV hold rows moved out of the
+    # monthly workbooks (issue 10), so the rows and problems are the same; March's adjustment
+    # (R17) is one more file and one more accepted row
+    assert lines[0] == f"{SAMPLES}: 8 file(s), 100 input rows (93 accepted, 5 rejected, 1 duplicate(s))"
     assert "  2025-02.xlsx" in lines
     assert ("    [Sales] row 13, column Amount = 'TBD': is not an amount: write an amount such as 1234.50 "
             "or 1.234,50 (row rejected)") in lines
@@ -44,8 +45,8 @@ def test_o7_check_json_reports_the_same_problems_as_the_run_writes_on_exceptions
     result = invoke("check", str(SAMPLES), "--format", "json")
     assert result.exit_code == 1
     document = json.loads(result.output)
-    assert document["counts"] == {"files": 7, "problems": 8, "notes": 3, "duplicates": 1,
-                                  "rows_read": 99, "accepted": 92, "rejected": 5}
+    assert document["counts"] == {"files": 8, "problems": 8, "notes": 3, "duplicates": 1,
+                                  "rows_read": 100, "accepted": 93, "rejected": 5}
     assert document["months"] == ["2025-01", "2025-02", "2025-03"]
     checked = sorted((p["file"], p["sheet"], p["row"], p["column"], p["value"] or None, p["problem"], p["action"])
                      for p in document["problems"] + document["duplicates"] + document["notes"])

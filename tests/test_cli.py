@@ -90,9 +90,9 @@ def test_o2_partners_sheet_has_exact_headers(sample_run):
     sheet = openpyxl.load_workbook(out / "tiersheet-2025-01.xlsx")["Partners"]
     assert [c.value for c in sheet[1]] == [
         "Partner ID", "Partner", "Opening status", "Opening points", "Sales points",
-        "Bonus points", "Activity points", "Closing points", "Status", "Change", "Margin %",
-        "Next status", "Points to next", "Missing for status", "Missing for next",
-        "Certificate expires", "At risk"]
+        "Bonus points", "Activity points", "Adjustment points", "Closing points", "Status", "Change",
+        "Margin %", "Next status", "Points to next", "Missing for status", "Missing for next",
+        "Certificate expires", "At risk", "Sales to next (USD)"]  # O2, R17; O5 for the way up
 
 
 def test_o3_every_sheet_is_present(sample_run):
@@ -112,13 +112,13 @@ def test_o3_reconciliation_rows_read_equals_the_sum(sample_run):
                                            "Duplicates"]
     for file, name, kind, read, accepted, rejected, duplicates in rows:
         assert read == accepted + rejected + duplicates, (file, name)
-    # samples: 99 data rows in all; 2025-01.xlsx Sales has 18 (16 accepted, P099 rejected, the
-    # superseded INV-2501-014 a duplicate).
-    assert sum(r[3] for r in rows) == 99
+    # samples: 100 data rows in all (99 and March's adjustment, R17); 2025-01.xlsx Sales has 18
+    # (16 accepted, P099 rejected, the superseded INV-2501-014 a duplicate).
+    assert sum(r[3] for r in rows) == 100
     assert ("2025-01.xlsx", "Sales", "sales", 18, 16, 1, 1) in rows
     summary = openpyxl.load_workbook(out / "tiersheet-2025-02.xlsx", data_only=True)["Summary"]
     figures = {row[0]: row[1] for row in summary.iter_rows(values_only=True) if row[0]}
-    assert (figures["Rows read"], figures["Every row accounted for"]) == (99, True)
+    assert (figures["Rows read"], figures["Every row accounted for"]) == (100, True)  # 99 + R17's one
 
 
 def test_o3_exceptions_are_in_every_month_workbook(sample_run):
@@ -154,11 +154,12 @@ def test_o4_derived_cells_are_formulas_with_cached_values(sample_run):
     values = openpyxl.load_workbook(path, data_only=True)["Partners"]
     # P003 Hanse (row 4): 240 + 574 + 560 + 1000 = 2374, straight to Gold (samples/README.md).
     assert formulas["A4"].value == "P003"
-    for column in "EFGHIJKLMNOPQ":
+    for column in "EFGHIJKLMNOPQRS":
         assert str(formulas[f"{column}4"].value).startswith("="), column
-    assert [values[f"{c}4"].value for c in "DEFGHIJ"] == [240, 574, 560, 1000, 2374,
-                                                            "Gold Certified Partner", "Upgrade"]
-    assert "THRESHOLDS" in formulas["H4"].value and "Month close" in formulas["H4"].value
+    assert [values[f"{c}4"].value for c in "DEFGHIJK"] == [240, 574, 560, 1000, 0, 2374,
+                                                             "Gold Certified Partner", "Upgrade"]
+    assert "THRESHOLDS" in formulas["I4"].value and "Month close" in formulas["I4"].value
+    assert formulas["H4"].value == "=0"  # R17: no adjustments for P003 this month
     assert formulas["E4"].value.startswith("=SUM(Sales!$I$")
 
 
@@ -207,8 +208,10 @@ def test_i7_through_cuts_the_run_and_notes_later_rows_without_problems(tmp_path)
     book = openpyxl.load_workbook(out / "tiersheet-2025-02.xlsx", data_only=True)
     notes = [r for r in book["Exceptions"].iter_rows(min_row=2, values_only=True)
              if r[6] == "noted (not a problem)" and "--through" in r[5]]
-    # the 23 rows that --through 2025-02 used to reject (31 problems instead of 8), one note a sheet
+    # the 23 rows that --through 2025-02 used to reject (31 problems instead of 8), one note a
+    # sheet; and March's adjustment (R17)
     assert sorted((r[0], r[1], r[5]) for r in notes) == [
+        ("2025-03-adjustments.xlsx", "Adjustments", "1 row dated after 2025-02, outside this run (--through)"),
         ("2025-03-portal-activities.csv", "2025-03-portal-activities", "2 rows dated after 2025-02, outside this run (--through)"),
         ("2025-03.xlsx", "Activities", "1 row dated after 2025-02, outside this run (--through)"),
         ("2025-03.xlsx", "Co-op", "3 rows dated after 2025-02, outside this run (--through)"),
@@ -220,8 +223,9 @@ def test_i7_through_cuts_the_run_and_notes_later_rows_without_problems(tmp_path)
                for _, read, accepted, rejected, duplicates in reconciliation.values())
     assert reconciliation[("2025-03.xlsx", "Sales")] == ("sales", 12, 11, 0, 1)  # accepted, not rejected
     summary = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True) if r[0]}
-    # 5 notes for --through, 3 for the CRM leads report's title and totals rows
-    assert (summary["Problems (see Exceptions)"], summary["Notes (not problems)"]) == (8, 5 + 3)
+    # 6 notes for --through (5 and the adjustments sheet), 3 for the CRM leads report's title and
+    # totals rows
+    assert (summary["Problems (see Exceptions)"], summary["Notes (not problems)"]) == (8, 6 + 3)
 
 
 def test_i7_strict_ignores_rows_outside_the_run(tmp_path):
@@ -269,7 +273,7 @@ def test_rules_file_changes_the_figures(tmp_path):
     inbox = write_inbox(tmp_path / "inbox", [["S1", "P1", date(2025, 1, 5), 100]])
     assert invoke("run", str(inbox), "--out", str(tmp_path / "out"), "--rules", str(rules)).exit_code == 0
     sheet = openpyxl.load_workbook(tmp_path / "out" / "tiersheet-2025-01.xlsx", data_only=True)["Partners"]
-    assert (sheet["E2"].value, sheet["F2"].value, sheet["H2"].value) == (20, 10, 30)
+    assert (sheet["E2"].value, sheet["F2"].value, sheet["I2"].value) == (20, 10, 30)
 
 
 def test_strict_exits_1_on_problems_but_still_writes(tmp_path):
@@ -302,7 +306,7 @@ def test_i7_corrupt_file_is_a_problem_and_the_run_goes_on(tmp_path):
     assert [p[0] for p in problems] == ["broken.xlsx"]
     assert "not a readable spreadsheet" in problems[0][5]
     # R3 + R4: $330 by a Business Partner earns 33 + 30 = 63.
-    assert book["Partners"]["H2"].value == 63
+    assert book["Partners"]["I2"].value == 63
     kinds = {r[0]: r[2] for r in book["Reconciliation"].iter_rows(min_row=2, values_only=True)}
     assert kinds["notes.txt"].startswith("ignored")
 

@@ -79,12 +79,12 @@ def test_run_verify_option_checks_what_it_wrote(tmp_path):
 @needs_soffice
 def test_verify_reports_a_cell_whose_cached_value_is_wrong(tmp_path):
     path = run(SAMPLES, tmp_path / "out")[0]
-    # Tamper with one cached value: Partners!H2 (P001's closing points, 3922 in samples/README.md).
-    tampered = tamper(path, "xl/worksheets/sheet2.xml", "H2", "<v>3922</v>", "<v>3921</v>",
+    # Tamper with one cached value: Partners!I2 (P001's closing points, 3922 in samples/README.md).
+    tampered = tamper(path, "xl/worksheets/sheet2.xml", "I2", "<v>3922</v>", "<v>3921</v>",
                       tmp_path / "tampered.xlsx")
     result = CliRunner().invoke(main, ["verify", str(tampered)])
     assert result.exit_code == 1
-    assert "Partners!H2" in result.output and "3921" in result.output and "3922" in result.output
+    assert "Partners!I2" in result.output and "3921" in result.output and "3922" in result.output
 
 
 def test_verify_without_libreoffice_explains_how_to_install(tmp_path, monkeypatch):
@@ -140,12 +140,12 @@ def test_verify_still_lists_a_formula_whose_cached_value_alone_is_missing(tmp_pa
     """O4/O7, issue 8.7: only a workbook with no cached value at all is refused; one missing
     cached value is a difference, as before."""
     path = run(SAMPLES, tmp_path / "out")[0]
-    tampered = tamper(path, "xl/worksheets/sheet2.xml", "H2", "<v>3922</v>", "",
+    tampered = tamper(path, "xl/worksheets/sheet2.xml", "I2", "<v>3922</v>", "",
                       tmp_path / "tampered.xlsx")
     result = CliRunner().invoke(main, ["verify", str(tampered)])
     assert result.exit_code == 1
     assert result.output.splitlines()[1:] == [
-        "  Partners!H2: =IF('Month close'!M2,INDEX(THRESHOLDS,'Month close'!P2),'Month close'!D2)  "
+        "  Partners!I2: =IF('Month close'!T2<'Month close'!C2,INDEX(THRESHOLDS,'Month close'!T2),'Month close'!D2)  "
         "cached None, LibreOffice 3922"]
 
 
@@ -154,12 +154,12 @@ def test_verify_quotes_a_sheet_name_as_excel_does(tmp_path):
     """O4/O7, issue 8.7: a difference on the "Month close" sheet reads 'Month close'!D4, the
     reference Excel would accept, not Month close!D4."""
     path = run(SAMPLES, tmp_path / "out")[0]
-    tampered = tamper(path, "xl/worksheets/sheet7.xml", "D4", "<v>2374</v>", "<v>2373</v>",
+    tampered = tamper(path, "xl/worksheets/sheet8.xml", "D4", "<v>2374</v>", "<v>2373</v>",
                       tmp_path / "tampered.xlsx")
     result = CliRunner().invoke(main, ["verify", str(tampered)])
     assert result.exit_code == 1
     assert result.output.splitlines()[1:] == [
-        "  'Month close'!D4: =MAX(0,Partners!D4+Partners!E4+Partners!F4+Partners!G4)  "
+        "  'Month close'!D4: =MAX(0,Partners!D4+Partners!E4+Partners!F4+Partners!G4+Partners!H4)  "
         "cached 2373, LibreOffice 2374"]
 
 

@@ -66,7 +66,7 @@ def test_o7_watch_once_runs_and_exits(tmp_path):
     assert result.exit_code == 0, result.output
     [line] = result.output.splitlines()
     assert ("added 2025-01-crm-leads.xls, 2025-01.xlsx, 2025-02-coop.csv, 2025-02.xlsx, "
-            "2025-03-portal-activities.csv, 2025-03.xlsx, partners.xlsx") in line
+            "2025-03-adjustments.xlsx, 2025-03-portal-activities.csv, 2025-03.xlsx, partners.xlsx") in line
     assert "->  ok: 3 month(s) 2025-01..2025-03, 8 problem(s); wrote tiersheet-2025-01.xlsx, " \
            "tiersheet-2025-02.xlsx, tiersheet-2025-03.xlsx and 13 partner statements" in line
 

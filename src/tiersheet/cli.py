@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import Rules, load_rules
+from .config import RuleBook, load_rule_book, load_rules
 from .errors import TiersheetError, UsageProblem
 from .pipeline import STATEMENTS, Interrupted, run_inbox
 
@@ -102,9 +102,9 @@ statements_option = click.option(
     help="Partner statements (OUT/statements/YYYY-MM/) for the last month, every month, or none.")
 
 
-def rules_and_source(rules_file: Path | None) -> tuple[Rules, str]:
-    """The rules in force and how the workbooks name where they came from."""
-    return load_rules(rules_file), str(rules_file) if rules_file else "packaged default rules.toml"
+def rules_and_source(rules_file: Path | None) -> tuple[RuleBook, str]:
+    """The rules over time (R18) and how the workbooks name where they came from."""
+    return load_rule_book(rules_file), str(rules_file) if rules_file else "packaged default rules.toml"
 
 
 @main.command(short_help="Apply the rules to an inbox and write the monthly workbooks.")
@@ -214,7 +214,7 @@ def check(inbox: Path, rules_file: Path | None, through: date | None, output_for
     from .checking import check_inbox, render_text, verdict
 
     rules, _ = rules_and_source(rules_file)
-    document = check_inbox(inbox, rules, through)
+    document = check_inbox(inbox, rules.base, through)
     if output_format == "json":
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
     else:
@@ -348,7 +348,7 @@ def whatif(inbox: Path, partner_id: str, month: date | None, sales: tuple[float,
     from .whatif import render, what_if
 
     rules, _ = rules_and_source(rules_file)
-    data = read_inbox(inbox, rules, month)
+    data = read_inbox(inbox, rules.base, month)
     closed, before, after = what_if(data, rules, partner_id, month, sales, activities, settings)
     if as_json:
         click.echo(json.dumps({"partner": partner_id, "month": f"{closed:%Y-%m}",

@@ -2,13 +2,16 @@
 
 A rules file is user input that decides money, so anything unexpected in it (an unknown key, a
 missing key, a wrong type) stops the run with a message naming the key, rather than being
-guessed around.
+guessed around. Its `[[version]]` tables (R18) change some keys from a month on; the rule book
+answers which rules are in force in a month.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -71,6 +74,16 @@ class Rules:
     coop_share: float
     max_amount_usd: float
     source: str = field(default="")
+    version: int = 0                      # R18: 0 for the rules file's own tables, then 1, 2...
+    version_from: date | None = None      # the first month of the version
+    version_changes: tuple[str, ...] = ()  # what the version changed, as "key = value"
+
+    @property
+    def version_label(self) -> str:
+        """How the Rules sheet names the version in force (R18)."""
+        if not self.version:
+            return "the rules file's own tables (no [[version]] in force)"
+        return f"version {self.version}, from {self.version_from:%Y-%m}"
 
     def level(self, key: str) -> Level:
         return next(lv for lv in self.levels if lv.key == key)
@@ -85,6 +98,28 @@ class Rules:
     def required(self, level: Level, requirement: Requirement) -> int | bool:
         """What `level` asks of `requirement` (0/False when it asks nothing)."""
         return level.requirements.get(requirement.key, 0 if requirement.kind == "count" else False)
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    """The rules over time (R18): the rules file's own tables, then each version in force from
+    its month on. The engine and the workbooks ask for the rules of the month they are in."""
+    versions: tuple[Rules, ...]
+
+    @property
+    def base(self) -> Rules:
+        """The rules the inbox is read with: versions change no level name, activity name or
+        limit, so every version reads inputs the same way."""
+        return self.versions[0]
+
+    def for_month(self, month: date) -> Rules:
+        """The latest version whose `from` month has begun by `month`."""
+        return [v for v in self.versions if v.version_from is None or v.version_from <= month][-1]
+
+
+def rule_book(rules: Rules | RuleBook) -> RuleBook:
+    """A rule book, from one set of rules (a book with no versions) or a book."""
+    return rules if isinstance(rules, RuleBook) else RuleBook((rules,))
 
 
 def default_rules_path() -> Path:
@@ -111,17 +146,95 @@ def read_toml(path: Path) -> dict:
 
 
 def load_rules(path: Path | None = None) -> Rules:
-    """Read and check a rules file (the packaged default when `path` is None)."""
+    """The rules file's own tables, without its versions (the packaged default when `path` is
+    None)."""
+    return load_rule_book(path).base
+
+
+def load_rule_book(path: Path | None = None) -> RuleBook:
+    """Read and check a rules file and its versions (R18)."""
     path = path or default_rules_path()
     try:
         raw = read_toml(Path(path))
     except ValueError as exc:
         raise RulesError(f"rules file {exc}") from None
     try:
-        rules = parse_rules(raw)
+        return parse_rule_book(raw)
     except RulesError as exc:
         raise RulesError(f"rules file {path}: {exc}") from None
-    return rules
+
+
+# R18: what a version may not change: how inputs are read is the same in every month.
+FIXED_IN_VERSIONS = {"levels.*.key", "levels.*.name", "activities.*.label", "activities.*.aliases",
+                     "limits.max_amount_usd"}
+
+
+def parse_rule_book(raw: dict) -> RuleBook:
+    """The rules file's own tables, then each `[[version]]` applied over the one before (R18)."""
+    raw = dict(raw)
+    versions_raw = raw.pop("version", [])
+    if not isinstance(versions_raw, list) or not all(isinstance(v, dict) for v in versions_raw):
+        raise RulesError("key 'version' must be [[version]] tables")
+    book = [parse_rules(raw)]
+    current = raw
+    for number, table in enumerate(versions_raw, start=1):
+        table = dict(table)
+        start = table.pop("from", None)
+        where = f"[[version]] {number}"
+        if not isinstance(start, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", start):
+            raise RulesError(f"{where}: key 'from' must be a month written YYYY-MM, not {start!r}")
+        month = date(int(start[:4]), int(start[5:]), 1)
+        previous = book[-1].version_from
+        if previous is not None and month <= previous:
+            raise RulesError(f"{where} (from {start}): key 'from' must come after the version before it "
+                             f"({previous:%Y-%m})")
+        where = f"{where} (from {start})"
+        if not table:
+            raise RulesError(f"{where}: changes nothing; give the keys it changes")
+        changes: list[str] = []
+        current = _apply_version(current, table, "", where, changes)
+        try:
+            rules = parse_rules(current)
+        except RulesError as exc:
+            raise RulesError(f"{where}: {exc}") from None
+        book.append(replace(rules, version=number, version_from=month, version_changes=tuple(changes)))
+    return RuleBook(tuple(book))
+
+
+def _apply_version(base: dict, change: dict, where: str, version: str, changes: list[str]) -> dict:
+    """`base` with the keys of `change` replaced, table by table; levels are named by their key
+    (`[version.levels.certified]`). Every key changed must exist in `base` (no new level,
+    requirement or activity) and may not be one that reading the inbox depends on."""
+    out = dict(base)
+    for key, value in change.items():
+        name = f"{where}.{key}" if where else key
+        pattern = re.sub(r"^(levels|activities)\.[^.]+\.", r"\1.*.", name)
+        if pattern in FIXED_IN_VERSIONS:
+            raise RulesError(f"{version}: key '{name}' cannot change in a version: inputs are read "
+                             "the same way in every month")
+        if key not in base:
+            raise RulesError(f"{version}: unknown key '{name}' (a version changes keys the rules file has)")
+        old = base[key]
+        if name == "levels":
+            if not isinstance(value, dict):
+                raise RulesError(f"{version}: key 'levels' must be tables named by level key, "
+                                 "e.g. [version.levels.certified]")
+            levels = list(old)
+            keys = [lv.get("key") for lv in levels]
+            for level_key, level_change in value.items():
+                if level_key not in keys:
+                    raise RulesError(f"{version}: unknown key 'levels.{level_key}' (levels: {', '.join(map(str, keys))})")
+                if not isinstance(level_change, dict):
+                    raise RulesError(f"{version}: key 'levels.{level_key}' must be a table")
+                i = keys.index(level_key)
+                levels[i] = _apply_version(levels[i], level_change, f"levels.{level_key}", version, changes)
+            out[key] = levels
+        elif isinstance(old, dict) and isinstance(value, dict):
+            out[key] = _apply_version(old, value, name, version, changes)
+        else:
+            out[key] = value
+            changes.append(f"{name} = {json.dumps(value, ensure_ascii=False, default=str)}")
+    return out
 
 
 _NUMBER = (int, float)
@@ -167,6 +280,19 @@ def _optional_date(raw: dict, key: str, where: str) -> date | None:
         raise RulesError(f"key '{name}' must be a date (YYYY-MM-DD), not {value!r}") from None
 
 
+def _check_partner_column(key: str, kind: str, where: str) -> None:
+    """R6: a "yes" or "count" requirement is read from the partners column of its key; a key
+    with no such column would never be met, so it is refused, naming the columns there are."""
+    from .inbox.kinds import KINDS  # the input contract; imported late (the inbox reads rules)
+
+    if kind == "commitment":  # R7 reads sales_commitment_usd and the partner's sales
+        return
+    columns = [f.name for f in KINDS["partners"].fields if f.type == kind]
+    if key not in columns:
+        raise RulesError(f"key '{where}': no partners column '{key}' holds a {kind!r} value to check, so it "
+                         f"could never be met; {kind!r} columns are: {', '.join(columns)}")
+
+
 def parse_rules(raw: dict) -> Rules:
     """Build Rules from parsed TOML, refusing anything that is not exactly understood."""
     _no_extra(raw, {"levels", "requirements", "points", "bonus", "activities", "commitment",
@@ -182,6 +308,7 @@ def parse_rules(raw: dict) -> Rules:
         if kind not in ("yes", "count", "commitment"):
             raise RulesError(f"key '{where}.kind' must be \"yes\", \"count\" or \"commitment\", not {kind!r}")
         requirements.append(Requirement(key, _get(spec, "label", str, where), kind))
+        _check_partner_column(key, kind, where)
     by_key = {r.key: r for r in requirements}
 
     levels_raw = _get(raw, "levels", list, "")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import rules as R
-from .config import Rules
+from .config import RuleBook, Rules, rule_book
 from .errors import TiersheetError
 from .inbox import DATED_KINDS, Inbox, joined_on, normalise_header
 from .months import month_of, next_month, previous_month
@@ -44,6 +44,11 @@ class PartnerMonth:
     sales_points: float = 0.0
     bonus_points: float = 0.0
     activity_points: float = 0.0
+    adjustment_points: float = 0.0
+    held_until: date | None = None   # R17: an earlier override's `until`, in force at this close
+    override_rank: int | None = None  # R17: this month's status override, if any
+    override_index: int | None = None  # its row of the month's adjustments frame
+    override_note: str = ""
     points_before: float = 0.0
     meets: dict[int, bool] = field(default_factory=dict)
     missing: dict[int, list[str]] = field(default_factory=dict)
@@ -76,6 +81,8 @@ class MonthResult:
     leads: pd.DataFrame
     claims: pd.DataFrame
     nfr: list[NfrRow]
+    adjustments: pd.DataFrame
+    rules: Rules  # R18: the rules in force in this month
 
     @property
     def end(self) -> date:
@@ -84,7 +91,7 @@ class MonthResult:
 
 @dataclass
 class RunResult:
-    rules: Rules
+    rules: RuleBook
     months: list[MonthResult]
     problems: list[Problem]
     reports: list
@@ -150,8 +157,9 @@ def edition_issued(edition: str, issued: tuple[str, ...]) -> bool:
 class Programme:
     """The programme's state across months, fed one month at a time."""
 
-    def __init__(self, inbox: Inbox, rules: Rules, months: list[date]):
-        self.rules = rules
+    def __init__(self, inbox: Inbox, book: RuleBook, months: list[date]):
+        self.book = book
+        self.rules = book.base  # R18: replaced by the month's rules as each month closes
         self.inbox = inbox
         self.months = months
         self.snapshots = self._snapshots(inbox.partners)
@@ -161,6 +169,7 @@ class Programme:
         self.certificate: dict[str, date] = {}
         self.intranet_used: dict[str, bool] = {}
         self.lapsed: dict[str, bool] = {}
+        self.held: dict[str, date | None] = {}  # R17: the month an override's hold ends
         self.history: dict[str, dict[date, tuple[int, float]]] = defaultdict(dict)
         self.nfr: dict[str, list[NfrRow]] = defaultdict(list)
         self.rotation: dict[str, str] = {}
@@ -189,7 +198,7 @@ class Programme:
     # --- one month ------------------------------------------------------------------------
 
     def close_month(self, month: date) -> MonthResult:
-        rules = self.rules
+        rules = self.rules = self.book.for_month(month)  # R18
         partners = [pid for pid in self.snapshots if self.entry[pid] <= month]
         rows: dict[str, PartnerMonth] = {}
         for pid in partners:
@@ -213,6 +222,7 @@ class Programme:
                 snapshot=snap, opening_rank=self.rank[pid], opening_points=self.points[pid],
                 opening_note=opening_note, certificate_on_file=self.certificate[pid],
                 certificate_note=cert_note, lapsed_before=self.lapsed.get(pid, False),
+                held_until=self.held.get(pid),
                 intranet_used_before=self.intranet_used[pid] or bool(snap["prior_intranet_sale"]))
 
         status_name = {pid: rules.levels[row.opening_rank - 1].name for pid, row in rows.items()}
@@ -220,6 +230,7 @@ class Programme:
         activities = self._annotate_activities(month)
         claims = self._annotate_claims(month, status_name)
         leads = self._assign_leads(month, rows)
+        adjustments = self._adjustments(month, rows)
 
         sums = sales.groupby("partner_id")[["points", "bonus_points", "amount_usd"]].sum()
         sales_points, bonus_points, amounts = (sums[c].to_dict() for c in ("points", "bonus_points", "amount_usd"))
@@ -231,7 +242,7 @@ class Programme:
             month_sales = float(amounts.get(pid, 0.0))
             row.activity_points = float(activity_points.get(pid, 0.0))
             row.points_before = max(0.0, row.opening_points + row.sales_points + row.bonus_points
-                                    + row.activity_points)  # R3: never below 0
+                                    + row.activity_points + row.adjustment_points)  # R3: never below 0
             self.history[pid][month] = (row.opening_rank, month_sales)
             self._commitment(row, month, commitment_rank)
             for level in rules.levels:
@@ -239,7 +250,8 @@ class Programme:
                                                         row.commitment_detail, rules)
                 row.meets[level.rank] = not row.missing[level.rank]
             close = R.month_close(row.opening_rank, row.points_before, row.meets,
-                                  row.certificate_on_file, month, rules, row.lapsed_before)
+                                  row.certificate_on_file, month, rules, row.lapsed_before,
+                                  row.override_rank, held=row.held_until is not None and row.held_until > month)
             row.rank, row.change, row.closing_points = close["rank"], close["change"], close["points"]
             row.certificate_expires, row.expiring = close["expires"], close["expiring"]
             row.downgrade, row.lapsed = close["downgrade"], close["lapsed"]
@@ -250,10 +262,12 @@ class Programme:
             self.points[pid] = row.closing_points
             self.certificate[pid] = row.certificate_expires
             self.lapsed[pid] = row.lapsed
+            if row.override_rank is not None:  # R17: a new override replaces any earlier hold
+                self.held[pid] = adjustments.at[row.override_index, "until"]
         for pid in sales.loc[sales["first_sale"], "partner_id"]:
             self.intranet_used[pid] = True
         self.previous = month
-        return MonthResult(month, list(rows.values()), sales, activities, leads, claims, nfr)
+        return MonthResult(month, list(rows.values()), sales, activities, leads, claims, nfr, adjustments, rules)
 
     def _month_rows(self, frame: pd.DataFrame, column: str, month: date) -> pd.DataFrame:
         """The rows of `frame` dated in `month` (the frame is split by month once)."""
@@ -304,6 +318,21 @@ class Programme:
         activities["reason"] = [reason for _, reason in outcomes]
         activities["counted"] = [not reason for _, reason in outcomes]
         return activities
+
+    def _adjustments(self, month: date, rows: dict[str, PartnerMonth]) -> pd.DataFrame:
+        """R17: the month's adjustments by partner; their points add up, the latest status wins."""
+        frame = self._month_rows(self.inbox.adjustments, "date", month)
+        frame = frame.sort_values(["partner_id", "date", "adjustment_id"], kind="stable").reset_index(drop=True)
+        for index, record in zip(frame.index, frame.to_dict("records")):
+            row = rows[record["partner_id"]]
+            row.adjustment_points += float(record["points"] or 0)
+            if record["status"]:
+                row.override_rank = self.rules.level_by_name(record["status"]).rank
+                row.override_index = int(index)
+                held = f", held until the close of {record['until']:%Y-%m}" if record["until"] else ""
+                row.override_note = (f"{record['status']}: {record['reason']} (approved by "
+                                     f"{record['approved_by']}; {record['adjustment_id']}{held})")
+        return frame
 
     def _annotate_claims(self, month: date, status_name: dict) -> pd.DataFrame:
         """R15 on the month's co-op claims."""
@@ -394,11 +423,13 @@ class Programme:
         return result
 
 
-def run_engine(inbox: Inbox, rules: Rules, through: date | None = None,
+def run_engine(inbox: Inbox, rules: Rules | RuleBook, through: date | None = None,
                progress: Callable[[Iterable], Iterable] | None = None,
                months: list[date] | None = None) -> RunResult:
-    """Close every month of the run (`months`, when the caller has already worked them out)."""
+    """Close every month of the run (`months`, when the caller has already worked them out),
+    each under the rules in force in it (R18)."""
     months = months or run_months(inbox, through)
-    programme = Programme(inbox, rules, months)
+    book = rule_book(rules)
+    programme = Programme(inbox, book, months)
     results = [programme.close_month(month) for month in (progress(months) if progress else months)]
-    return RunResult(rules, results, inbox.problems, inbox.reports)
+    return RunResult(book, results, inbox.problems, inbox.reports)

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Callable
 
-from .config import Rules
+from .config import RuleBook, Rules, rule_book
 from .engine import RunResult, run_engine, run_months
 from .inbox import inbox_files, read_inbox
 from .statements import Written, write_statements
@@ -54,7 +54,7 @@ def few_collections():
         gc.unfreeze()
 
 
-def run_inbox(inbox: Path, out: Path, rules: Rules, rules_source: str, through: date | None = None,
+def run_inbox(inbox: Path, out: Path, rules: Rules | RuleBook, rules_source: str, through: date | None = None,
               progress: Callable | None = None,
               announce: Callable[[list[date]], None] | None = None,
               statements: str = "last", pdf: bool = False) -> Outcome:
@@ -69,7 +69,7 @@ def run_inbox(inbox: Path, out: Path, rules: Rules, rules_source: str, through: 
     with few_collections():
         started = time.perf_counter()
         with progress("Reading inbox    ", inbox_files(inbox)) as bar:
-            data = read_inbox(inbox, rules, through, progress=lambda files: bar)
+            data = read_inbox(inbox, rule_book(rules).base, through, progress=lambda files: bar)
         gc.freeze()
         seconds["read"] = time.perf_counter() - started
 
@@ -99,7 +99,7 @@ def run_inbox(inbox: Path, out: Path, rules: Rules, rules_source: str, through: 
         folders, statement_cells = [], {}
         try:
             for month in months:
-                folders.append(write_statements(out, month, rules, pdf, progress, statement_cells))
+                folders.append(write_statements(out, month, pdf, progress, statement_cells))
         except KeyboardInterrupt:
             raise Interrupted(written, 0) from None
         seconds["statements"] = time.perf_counter() - started

@@ -134,28 +134,34 @@ def downgrade_rank(opening_rank: int, meets: dict[int, bool]) -> int:
 
 def month_close(opening_rank: int, points_before: float, meets: dict[int, bool],
                 certificate_expires: date, month: date, rules: Rules,
-                lapsed_before: bool = False) -> dict:
-    """R8 and R10 at one partner's month close: closing level, change, points, certificate.
+                lapsed_before: bool = False, override_rank: int | None = None,
+                held: bool = False) -> dict:
+    """R8, R10 and R17 at one partner's month close: closing level, change, points, certificate.
 
     A lapsed certificate stays expired until the partner meets its level again (then it is
-    renewed); "Lapsed" is reported in the month it lapses, not again every month after."""
+    renewed); "Lapsed" is reported in the month it lapses, not again every month after.
+    R17: an override sets the level whatever R8 and R10 say and issues a certificate; a level
+    `held` by an earlier override is not downgraded. Points are set to the threshold whenever
+    the level goes down, as R10 does, so that R8 does not lift the partner straight back."""
     end = month_end(month)
     expiring = certificate_expires <= end
     meets_opening = meets[opening_rank]
-    downgrade = (opening_rank > 1 and not meets_opening
+    downgrade = (opening_rank > 1 and not meets_opening and not held
                  and (expiring or rules.downgrade == "month_end"))
-    rank = downgrade_rank(opening_rank, meets) if downgrade else upgrade_rank(
-        opening_rank, points_before, meets, rules)
-    if downgrade:
+    rank = override_rank or (downgrade_rank(opening_rank, meets) if downgrade else upgrade_rank(
+        opening_rank, points_before, meets, rules))
+    if rank < opening_rank:
         change = "Downgrade"
     elif rank > opening_rank:
         change = "Upgrade"
+    elif override_rank:
+        change = "Renewed"
     elif expiring:
         change = "Renewed" if meets_opening else ("" if lapsed_before else "Lapsed")
     else:
         change = ""
-    points = rules.levels[rank - 1].threshold if downgrade else points_before
-    if downgrade or rank > opening_rank:
+    points = rules.levels[rank - 1].threshold if rank < opening_rank else points_before
+    if override_rank or rank != opening_rank:
         expires = add_months(end, rules.valid_months)
     elif expiring and meets_opening:
         renewed = add_months(certificate_expires, rules.valid_months)
@@ -164,7 +170,7 @@ def month_close(opening_rank: int, points_before: float, meets: dict[int, bool],
         expires = certificate_expires
     return {"rank": rank, "change": change, "points": points, "expires": expires,
             "expiring": expiring, "downgrade": downgrade, "meets_opening": meets_opening,
-            "lapsed": expiring and not meets_opening and not downgrade and rank == opening_rank}
+            "lapsed": (expiring and not meets_opening and not override_rank and rank == opening_rank)}
 
 
 # R11 Margin at the status of the sale's date.

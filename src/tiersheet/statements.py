@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .config import Rules
 from .csvtext import neutral
 from .engine import MonthResult
 from .filenames import file_stems
@@ -47,7 +46,7 @@ def index_csv(rows: list[list[str]]) -> str:
     return buffer.getvalue()
 
 
-def write_statements(out: Path, result: MonthResult, rules: Rules, pdf: bool = False,
+def write_statements(out: Path, result: MonthResult, pdf: bool = False,
                      progress: Callable | None = None, stats: dict | None = None) -> Written:
     """Write every partner's statement of `result`'s month, then the PDFs (when asked), then
     index.csv, which lists only what is there.
@@ -60,7 +59,7 @@ def write_statements(out: Path, result: MonthResult, rules: Rules, pdf: bool = F
     with progress(f"Statements {result.month:%Y-%m}", result.partners) as bar:
         for partner, view in zip(bar, views):
             path = written.folder / f"{stems[partner.partner_id]}.xlsx"
-            write_statement(path, view, rules, stats)
+            write_statement(path, view, stats)
             written.files.append(path)
     if pdf:
         written.pdfs = to_pdf(written.files, progress)

@@ -27,9 +27,10 @@ DATA_ROWS = 5000  # rows that carry the formats and drop-downs
 CURRENCIES = ["USD", "EUR", "GBP", "CHF", "CAD", "AUD", "JPY", "CNY", "INR", "BRL", "MXN", "PLN",
               "CZK", "SEK", "NOK", "DKK", "HUF", "RON", "TRY", "UAH", "KZT", "RUB", "ZAR", "SGD"]
 FILE_NAMES = {"partners": "partners.xlsx", "sales": "sales.xlsx", "activities": "activities.xlsx",
-              "leads": "leads.xlsx", "claims": "coop-claims.xlsx", "rates": "rates.xlsx"}
+              "leads": "leads.xlsx", "claims": "coop-claims.xlsx", "adjustments": "adjustments.xlsx",
+              "rates": "rates.xlsx"}
 SHEET_NAMES = {"partners": "Partners", "sales": "Sales", "activities": "Activities", "leads": "Leads",
-               "claims": "Co-op claims", "rates": "Rates"}
+               "claims": "Co-op claims", "adjustments": "Adjustments", "rates": "Rates"}
 
 # What goes in each column, for the input message on its header cell (at most 255 characters).
 HELP: dict[str, dict[str, str]] = {
@@ -89,6 +90,16 @@ HELP: dict[str, dict[str, str]] = {
         "requested_usd": "The reimbursement asked for in US dollars, if less than the share (R15).",
         "description": "What the money was spent on.",
     },
+    "adjustments": {
+        "adjustment_id": "An ID for the correction; each once. Required.",
+        "partner_id": "The partner it corrects. Required.",
+        "date": "The date of the correction. Required; it places it in its month (R17).",
+        "points": "Points to add, or to take away with a minus sign; they count toward the next level.",
+        "status": "The level to set at this month's close (from the list), whatever the rules say. Blank: none.",
+        "until": "With a status: hold it, with no downgrade, until the close of this month (YYYY-MM).",
+        "reason": "Why the correction is made; statements show it. Required.",
+        "approved_by": "Who approved the correction. Required.",
+    },
     "rates": {
         "currency": "The currency (from the list). Required.",
         "month": "The month the rate applies to, written as YYYY-MM (text) or a date in it.",
@@ -106,7 +117,7 @@ INSTRUCTIONS = [
      "numbers.", None),
     ("", None),
     ("The monthly routine", "section"),
-    ("1. Put this month's exports (partners, sales, activities, leads, co-op claims, rates) in one "
+    ("1. Put this month's exports (partners, sales, activities, leads, co-op claims, adjustments, rates) in one "
      "folder, the inbox. Files may be .xlsx, .xls, .ods, .csv or .txt, with any sheet names.", None),
     ("2. Check them:  tiersheet check INBOX   lists every problem (file, sheet, row, column, value) "
      "without writing anything. Fix what it lists, or leave it: problem rows are left out and "
@@ -189,7 +200,8 @@ def write_kind_template(path: Path, kind: Kind, rules: Rules) -> None:
                   "section": book.add_format({"bold": True, "font_size": 12})}
         item = {"partners": "partner (a later row with an As Of date updates a partner)",
                 "sales": "invoice line", "activities": "activity", "leads": "lead",
-                "claims": "co-op claim", "rates": "currency and month"}[kind.name]
+                "claims": "co-op claim", "adjustments": "correction (points, a status or both)",
+                "rates": "currency and month"}[kind.name]
         for row, (text, style) in enumerate(INSTRUCTIONS):
             text = text.format(item=item, sheet=SHEET_NAMES[kind.name])
             if text:
@@ -207,7 +219,9 @@ def column_format(field: Field, formats: dict):
         return formats["rate"]
     if field.type in ("count", "points"):
         return formats["count"]
-    if field.type in ("id", "text", "code", "list", "email") or field.name == "month":
+    if field.type == "signed_points":
+        return formats["count"]
+    if field.type in ("id", "text", "code", "list", "email", "month"):
         return formats["text"]  # IDs keep their leading zeros; months stay YYYY-MM
     return None
 
@@ -233,6 +247,10 @@ def validation(field: Field, kind: Kind, ranges: dict[str, str]) -> dict | None:
     if field.type in ("count", "points"):
         return {"validate": "integer", "criteria": ">=", "value": 0, "error_title": "Not a whole number",
                 "error_message": "Write a whole number of 0 or more."}
+    if field.type == "signed_points":
+        return {"validate": "integer", "criteria": "between", "minimum": -10_000_000, "maximum": 10_000_000,
+                "error_title": "Not a whole number",
+                "error_message": "Write a whole number of points (negative to take points away)."}
     return None
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from . import rules as R
-from .config import Rules
+from .config import RuleBook, Rules, rule_book
 from .engine import PartnerMonth, run_engine, run_months
 from .errors import UsageProblem
 from .inbox import Inbox, to_frame
@@ -116,16 +116,18 @@ def with_hypotheses(inbox: Inbox, rules: Rules, partner_id: str, month: date, sa
     return Inbox(frames, inbox.problems, inbox.reports)
 
 
-def what_if(inbox: Inbox, rules: Rules, partner_id: str, month: date | None, sales: tuple[float, ...] = (),
+def what_if(inbox: Inbox, rules: Rules | RuleBook, partner_id: str, month: date | None, sales: tuple[float, ...] = (),
             activities: tuple[str, ...] = (), settings: tuple[str, ...] = ()) -> tuple[date, Standing, Standing]:
-    """The partner's standing at `month`'s close (default: the last month), before and after."""
+    """The partner's standing at `month`'s close (default: the last month), before and after,
+    under the rules in force in that month (R18)."""
+    rules = rule_book(rules)
     known = sorted(set(inbox.partners["partner_id"]))
     if partner_id not in known:
         shown = ", ".join(known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
         raise UsageProblem(f"--partner {partner_id}: no such partner in the inbox; partners: {shown}")
     months = run_months(inbox, month)
     month = months[-1]
-    changed = with_hypotheses(inbox, rules, partner_id, month, sales, activities, parse_settings(settings))
+    changed = with_hypotheses(inbox, rules.for_month(month), partner_id, month, sales, activities, parse_settings(settings))
     results = []
     for data in (inbox, changed):
         run = run_engine(data, rules, month, months=months)
@@ -134,7 +136,7 @@ def what_if(inbox: Inbox, rules: Rules, partner_id: str, month: date | None, sal
         if partner is None:
             raise UsageProblem(f"--partner {partner_id}: not in the programme in {month:%Y-%m} "
                                "(it joins later)")
-        results.append(standing(partner, month, rules))
+        results.append(standing(partner, month, closing.rules))
     return month, results[0], results[1]
 
 

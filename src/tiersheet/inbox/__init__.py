@@ -72,6 +72,10 @@ class Inbox:
     def claims(self) -> pd.DataFrame:
         return self.frames["claims"]
 
+    @property
+    def adjustments(self) -> pd.DataFrame:
+        return self.frames["adjustments"]
+
     def account(self, problems: int = 5) -> str:
         """Rows per file and the first problems, for when nothing is left to run (I7)."""
         files: dict[str, list[int]] = {}

@@ -26,7 +26,8 @@ HINTS = {"amount": "write an amount such as 1234.50 or 1.234,50",
          "rate": "write a positive number such as 1.0875",
          "date": "write a date such as 2025-01-15", "month": "write a month such as 2025-01",
          "yes": "write yes or no", "count": "write a whole number such as 2",
-         "points": "write a whole number such as 250", "level": "write one of these names",
+         "points": "write a whole number such as 250",
+         "signed_points": "write a whole number such as 250 or -100", "level": "write one of these names",
          "activity": "write one of these types", "sale_type": "write licence or renewal",
          "text": "correct the cell", "id": "correct the cell", "code": "correct the cell",
          "list": "correct the cell"}
@@ -178,7 +179,7 @@ class Column:
             return "is negative"
         if kind == "rate" and value <= 0:
             return "is not a positive exchange rate"
-        if kind == "points" and value > 10_000_000:
+        if kind in ("points", "signed_points") and abs(value) > 10_000_000:
             return "is absurdly large"
         if isinstance(value, date) and not PLAUSIBLE[0] <= value <= PLAUSIBLE[1]:
             return "is not a plausible date (before 1990 or after 2099)"

@@ -1,4 +1,4 @@
-"""The input contract (I1-I6, R17's future kinds): one declarative description per input kind.
+"""The input contract (I1-I6, R17 adjustments): one declarative description per input kind.
 
 Everything that reads, checks or writes inputs (the reader, settling, the engine's month list,
 `check` and `templates`) reads these descriptions; nothing else lists a kind's columns.
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 #   text, id, code (upper-case text), list (comma-separated), email
 #   date (a day: real date, Excel serial or text in a per-column order), month (rates)
 #   amount (signed money: credit notes), money (money of 0 or more), rate (a positive factor)
-#   count (a whole number of 0 or more), points (a count with a sanity limit)
+#   count (a whole number of 0 or more), points (a count with a sanity limit),
+#   signed_points (a whole number of points, either sign: R17 adjustments)
 #   yes (yes/no), level (a status name), activity (an activity type), sale_type
 MONEY_TYPES = {"amount", "money", "rate"}
 
@@ -96,6 +97,17 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
         Field("requested_usd", "money", in_usd=True),
         Field("description", "text"),
     ), key=("claim_id",), marks=("claim_id",), date_field="date"),
+    # R17: a channel manager's correction, kept in the inbox so that no re-run loses it.
+    Kind("adjustments", "adjustments", (
+        Field("adjustment_id", "id", required=True),
+        Field("partner_id", "id", required=True),
+        Field("date", "date", required=True),
+        Field("points", "signed_points", blank=0),
+        Field("status", "level"),
+        Field("until", "month"),
+        Field("reason", "text", required=True),
+        Field("approved_by", "text", required=True),
+    ), key=("adjustment_id",), marks=("adjustment_id",), date_field="date"),
     Kind("rates", "rates", (
         Field("currency", "code", required=True),
         Field("month", "month", required=True),
@@ -123,7 +135,7 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     ), key=("partner_id", "as_of"), marks=("partner_id", "partner_name")),
 )}
 
-# Event kinds, those whose rows fall in a month (R2): sales, activities, leads, claims.
+# Event kinds, those whose rows fall in a month (R2): sales, activities, leads, claims, adjustments.
 DATED_KINDS = [kind for kind in KINDS.values() if kind.date_field]
 PROVENANCE = ["source_file", "source_sheet", "source_row"]
 

@@ -126,3 +126,13 @@ def parse_count(value: object) -> int:
     if number < 0 or not float(number).is_integer():
         raise CellError("is not a whole number of 0 or more")
     return int(number)
+
+
+def parse_signed_points(value: object) -> int:
+    """A whole number of points of either sign ('-150', 250.0): an R17 adjustment; blank is 0."""
+    if is_blank(value):
+        return 0
+    number = parse_number(value)
+    if not float(number).is_integer():
+        raise CellError("is not a whole number of points")
+    return int(number)

@@ -88,6 +88,26 @@ def joined_on(partner_rows: Iterable[dict]) -> dict[str, date | None]:
     return joined
 
 
+def check_adjustments(records: list[dict], reports: dict, problems: list[Problem]) -> list[dict]:
+    """R17: an adjustment changes points, a status or both; `until` extends a status past its
+    own month. Anything else is a correction that would do nothing, or not what was meant."""
+    kept = []
+    for record in records:
+        if not record["points"] and not record["status"]:
+            reject(record, "points", record["points"],
+                   "an adjustment needs points, a status or both: fill in what it corrects", reports, problems)
+        elif record["until"] is not None and not record["status"]:
+            reject(record, "until", f"{record['until']:%Y-%m}",
+                   "until holds a status: fill in the status, or clear until", reports, problems)
+        elif record["until"] is not None and record["until"] <= month_of(record["date"]):
+            reject(record, "until", f"{record['until']:%Y-%m}",
+                   f"until must be a month after the adjustment's own ({record['date']:%Y-%m})",
+                   reports, problems)
+        else:
+            kept.append(record)
+    return kept
+
+
 def settle(records: dict[str, list[dict]], reports: dict, problems: list[Problem],
            through: date | None, rejected_partners: dict[str, str] | None = None) -> dict[str, list[dict]]:
     """Row decisions that need the whole inbox: rates, known partners, dates in the run."""
@@ -112,7 +132,7 @@ def settle(records: dict[str, list[dict]], reports: dict, problems: list[Problem
         else:
             record["usd_rate"] = None
         sales.append(record)
-    records = dict(records, sales=sales)
+    records = dict(records, sales=sales, adjustments=check_adjustments(records["adjustments"], reports, problems))
 
     joined = joined_on(records["partners"])
 

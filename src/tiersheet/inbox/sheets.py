@@ -14,7 +14,7 @@ from .columns import Column, error_problem
 from .dates import parse_month
 from .files import RawSheet, column_letter
 from .kinds import KINDS, KNOWN_HEADERS, PROVENANCE, Field, Kind, complete_kind, detect_kind, normalise_header
-from .money import parse_count, parse_money
+from .money import parse_count, parse_money, parse_signed_points
 from .settings import InboxSettings
 from .values import (CellError, activity_parser, is_blank, level_parser, parse_code, parse_list,
                      parse_text, parse_yes, sale_type_parser, show)
@@ -52,7 +52,7 @@ class SheetReader:
             "text": parse_text, "id": parse_text, "code": parse_code, "list": parse_list,
             "month": parse_month, "amount": money, "money": money,
             "rate": lambda value: parse_money(value, max_decimals=None), "count": parse_count,
-            "points": parse_count, "yes": parse_yes, "level": level_parser(rules),
+            "points": parse_count, "signed_points": parse_signed_points, "yes": parse_yes, "level": level_parser(rules),
             "activity": activity_parser(rules), "sale_type": sale_type_parser}
 
     # --- headers --------------------------------------------------------------------------

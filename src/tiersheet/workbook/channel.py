@@ -16,8 +16,8 @@ from ..outputs import atomic_output
 from ..problems import DUPLICATE, NOTE, NOTED
 from ..xlsx import Book, Column, Table, page_header, text_literal
 from .common import Context, Tables
-from .events import (activities_table, ledger_table, sales_table, write_activities, write_ledger,
-                     write_sales)
+from .events import (activities_table, adjustments_table, ledger_table, sales_table, write_activities,
+                     write_adjustments, write_ledger, write_sales)
 from .grants import coop_table, leads_table, nfr_table, write_coop, write_leads, write_nfr
 from .rules_sheet import write_rules
 from .standing import (close_table, partners_table, requirements_table, write_close, write_partners,
@@ -42,7 +42,7 @@ class MonthWriter:
                  rules_source: str):
         self.result = result
         self.run = run
-        self.rules = run.rules
+        self.rules = result.rules  # R18: the rules in force in this month
         self.inbox_name = inbox_name
         self.rules_source = rules_source
         self.book = Book(path, datetime(result.month.year, result.month.month, 1),
@@ -57,6 +57,7 @@ class MonthWriter:
         ledger = ledger_table(book)
         sales = sales_table(book)
         activities = activities_table(book)
+        adjustments = adjustments_table(book)
         requirements = requirements_table(book, rules)
         close = close_table(book, rules)
         nfr = nfr_table(book)
@@ -73,14 +74,14 @@ class MonthWriter:
         write_rules(book, rules, result.month, result.end, self.rules_source)
 
         ctx = Context(rules, result, Tables(partners, requirements, close, ledger, sales, activities,
-                                            nfr, coop, leads))
+                                            nfr, coop, leads, adjustments))
         for writer in (write_partners, write_requirements, write_close, write_sales, write_activities,
-                       write_ledger, write_nfr, write_leads, write_coop):
+                       write_adjustments, write_ledger, write_nfr, write_leads, write_coop):
             writer(ctx)
         self._exceptions(exceptions)
         self._reconciliation(reconciliation)
         self._summary(summary, partners, sales, coop, leads, exceptions, reconciliation)
-        for table in (partners, ledger, sales, activities, requirements, close, nfr, leads, coop,
+        for table in (partners, ledger, sales, activities, adjustments, requirements, close, nfr, leads, coop,
                       exceptions, reconciliation):
             table.finish()
         book.close()
@@ -151,7 +152,8 @@ class MonthWriter:
         first_points_row = r + 1
         for label, key, attr in (("Sales points (R3)", "sales", "sales_points"),
                                  ("Early-adopter bonus (R4)", "bonus", "bonus_points"),
-                                 ("Activity points (R5)", "activity", "activity_points")):
+                                 ("Activity points (R5)", "activity", "activity_points"),
+                                 ("Adjustment points (R17)", "adjustment", "adjustment_points")):
             r += 1
             sheet.write_string(r, 0, label)
             book.formula(sheet, r, 1, f"=SUM({col(partners, key, last)})", "int",
@@ -227,7 +229,7 @@ class MonthWriter:
         pie.add_series({"name": "Points",
                         "categories": ["Summary", first_points_row, 0, last_points_row, 0],
                         "values": ["Summary", first_points_row, 1, last_points_row, 1],
-                        "data_labels": {"value": True}, "points": [{"fill": {"color": c}} for c in ("#1F4E78", "#2E75B6", "#9DC3E6")]})
+                        "data_labels": {"value": True}, "points": [{"fill": {"color": c}} for c in ("#1F4E78", "#2E75B6", "#9DC3E6", "#BDD7EE")]})
         pie.set_title({"name": "Points earned this month by source"})
         pie.set_legend({"none": True})
         sheet.insert_chart(22, 4, pie, {"x_scale": 1.2, "y_scale": 1.0})

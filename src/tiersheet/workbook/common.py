@@ -24,6 +24,7 @@ class Tables:
     nfr: Table | None = None
     coop: Table | None = None
     leads: Table | None = None
+    adjustments: Table | None = None
 
 
 @dataclass
@@ -36,11 +37,13 @@ class Context:
     rows: dict[str, int] = field(init=False)
     sales_blocks: dict[str, tuple[int, int]] = field(init=False)
     activity_blocks: dict[str, tuple[int, int]] = field(init=False)
+    adjustment_blocks: dict[str, tuple[int, int]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.rows = {p.partner_id: i + 2 for i, p in enumerate(self.result.partners)}
         self.sales_blocks = partner_blocks(self.result.sales, self.result.partners)
         self.activity_blocks = partner_blocks(self.result.activities, self.result.partners)
+        self.adjustment_blocks = partner_blocks(self.result.adjustments, self.result.partners)
 
 
 def partner_blocks(frame, partners: list[PartnerMonth], first_row: int = 2) -> dict[str, tuple[int, int]]:

@@ -1,5 +1,5 @@
-"""The month's events, one row per input line: Sales (R3, R4, R11, R12), Activities (R5), and
-the Ledger of every point movement (O3) that cites them."""
+"""The month's events, one row per input line: Sales (R3, R4, R11, R12), Activities (R5),
+Adjustments (R17), and the Ledger of every point movement (O3) that cites them."""
 
 from __future__ import annotations
 
@@ -48,6 +48,30 @@ def activities_table(book: Book) -> Table:
         Column("points", "Points", 8, "int"), Column("reason", "Not counted because", 30, "wrap"),
         Column("file", "Source file", 22, "wrap"), Column("sheet", "Source sheet", 12, "wrap"),
         Column("row", "Source row", 9, "int")], key_columns=2)
+
+
+def adjustments_table(book: Book) -> Table:
+    return Table(book, "Adjustments", [
+        Column("adjustment_id", "Adjustment ID", 13), Column("partner_id", "Partner ID", 11),
+        Column("date", "Date", 11, "date"), Column("points", "Points", 9, "int"),
+        Column("status", "Status", 22, "wrap"), Column("until", "Until", 9),
+        Column("reason", "Reason", 40, "wrap"), Column("approved_by", "Approved by", 16, "wrap"),
+        Column("file", "Source file", 22, "wrap"), Column("sheet", "Source sheet", 12, "wrap"),
+        Column("row", "Source row", 9, "int")], key_columns=2)
+
+
+def write_adjustments(ctx: Context) -> None:
+    """Adjustments (R17): a channel manager's corrections, input data citing where they were read."""
+    frame = ctx.result.adjustments
+    if not len(frame):
+        return
+    col = {name: frame[name].tolist() for name in frame.columns}
+    ctx.tables.adjustments.write_many(len(frame), {
+        "adjustment_id": col["adjustment_id"], "partner_id": col["partner_id"], "date": col["date"],
+        "points": col["points"], "status": col["status"],
+        "until": [f"{u:%Y-%m}" if u else None for u in col["until"]], "reason": col["reason"],
+        "approved_by": col["approved_by"], "file": col["source_file"], "sheet": col["source_sheet"],
+        "row": col["source_row"]})
 
 
 def write_sales(ctx: Context) -> None:
@@ -127,7 +151,7 @@ def write_activities(ctx: Context) -> None:
 def write_ledger(ctx: Context) -> dict[str, list]:
     """Ledger (O3): every point movement, traceable to its source row. Built as columns (a
     million sale lines make a million ledger rows) and ordered by partner, then opening
-    balance, sales (each followed by its bonus), activities, month-close adjustment. Returns the
+    balance, sales (each followed by its bonus), activities, adjustments (R17), month close. Returns the
     rows written, as columns (a statement lists them)."""
     tables = ctx.tables
     ledger, partners, sales, activities = tables.ledger, tables.partners, tables.sales, tables.activities
@@ -180,21 +204,39 @@ def write_ledger(ctx: Context) -> dict[str, list]:
             "points_f": ("=" + activities.ref + "!$" + activities.letter["points"] + "$" + numbers).to_numpy(),
             "points": frame["points"].to_numpy(), "target": (activities.link("activity_id") + numbers).to_numpy(),
             "text": frame["activity_id"].to_numpy()}))
-    adjustments = []
+    frame = result.adjustments
+    if len(frame):
+        adjustments = tables.adjustments
+        numbers = pd.Series(range(2, len(frame) + 2), dtype="int64").astype(str)
+        status = frame["status"].map(lambda s: f"; status set to {s}" if s else "")
+        pieces.append(pd.DataFrame({
+            "order": frame["partner_id"].map(position).to_numpy(), "section": 3,
+            "seq": np.arange(len(frame)), "id": frame["partner_id"].to_numpy(),
+            "date": frame["date"].to_numpy(), "source": "Adjustment",
+            "explanation": ("R17: " + frame["reason"].astype(str) + " (approved by "
+                            + frame["approved_by"].astype(str) + ")" + status).to_numpy(),
+            "file": frame["source_file"].to_numpy(), "sheet": frame["source_sheet"].to_numpy(),
+            "row": frame["source_row"].to_numpy(),
+            "points_f": ("=" + adjustments.ref + "!$" + adjustments.letter["points"] + "$" + numbers).to_numpy(),
+            "points": frame["points"].astype(float).to_numpy(),
+            "target": (adjustments.link("adjustment_id") + numbers).to_numpy(),
+            "text": frame["adjustment_id"].to_numpy()}))
+    closes = []
     for i, p in enumerate(result.partners):
-        adjustment = p.closing_points - (p.opening_points + p.sales_points + p.bonus_points + p.activity_points)
+        adjustment = p.closing_points - (p.opening_points + p.sales_points + p.bonus_points + p.activity_points
+                                         + p.adjustment_points)
         if adjustment:
             prow = i + 2
-            refs = "+".join(partners.cell(k, prow) for k in ("opening_points", "sales", "bonus", "activity"))
-            adjustments.append({
-                "order": i, "section": 3, "seq": 0, "id": p.partner_id, "date": result.end,
+            refs = "+".join(partners.cell(k, prow) for k in ("opening_points", "sales", "bonus", "activity", "adjustment"))
+            closes.append({
+                "order": i, "section": 4, "seq": 0, "id": p.partner_id, "date": result.end,
                 "source": "Month close",
-                "explanation": ("R10: downgraded, points set to the new level's threshold" if p.downgrade
+                "explanation": ("R10: downgraded, points set to the new level's threshold" if p.rank < p.opening_rank
                                 else "R3: the balance never goes below 0"),
                 "points_f": f"={partners.cell('closing', prow)}-({refs})", "points": adjustment,
                 "target": partners.link("closing") + str(prow), "text": f"{partners.name} row {prow}"})
-    if adjustments:
-        pieces.append(pd.DataFrame(adjustments))
+    if closes:
+        pieces.append(pd.DataFrame(closes))
     rows = pd.concat(pieces, ignore_index=True)
     rows = rows.iloc[np.lexsort((rows["seq"].to_numpy(), rows["section"].to_numpy(), rows["order"].to_numpy()))]
     column = {key: (rows[key].tolist() if key in rows else [None] * len(rows)) for key in (

@@ -129,5 +129,14 @@ def write_rules(book: Book, rules: Rules, month: date, end: date, source: str,
     fit_row(sheet, r, [(source, widths[2])])
     sheet.write_string(r, 1, "Rules file", book.styles["label"])
     sheet.write_string(r, 2, source)
+    # R18: which version of the rules this month was computed under, and what it changed
+    r += 1
+    changed = ("changed: " + "; ".join(rules.version_changes)) if rules.version_changes else \
+        "every parameter as the rules file's own tables give it"
+    fit_row(sheet, r, [(rules.version_label, widths[2]), (changed, widths[3])])
+    sheet.write_string(r, 0, "R18")
+    sheet.write_string(r, 1, "Rules version in force", book.styles["label"])
+    sheet.write_string(r, 2, rules.version_label)
+    sheet.write_string(r, 3, changed)
     sheet.print_area(0, 0, r, len(columns) - 1)
     return cells

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from .. import rules as R
 from ..config import Rules
 from ..xlsx import Book, Column, Table, text_literal
 from .common import Context, value
 from .rules_sheet import name_for
+from .formulas import sales_to_next_formula
 
 
 def partners_table(book: Book, name: str = "Partners") -> Table:
@@ -15,12 +18,14 @@ def partners_table(book: Book, name: str = "Partners") -> Table:
         Column("id", "Partner ID", 12), Column("name", "Partner", 24, "wrap"),
         Column("opening_status", "Opening status", 22, "wrap"), Column("opening_points", "Opening points", 10, "int"),
         Column("sales", "Sales points", 10, "int"), Column("bonus", "Bonus points", 10, "int"),
-        Column("activity", "Activity points", 10, "int"), Column("closing", "Closing points", 10, "int"),
+        Column("activity", "Activity points", 10, "int"), Column("adjustment", "Adjustment points", 10, "int"),
+        Column("closing", "Closing points", 10, "int"),
         Column("status", "Status", 22, "wrap"), Column("change", "Change", 11),
         Column("margin", "Margin %", 9, "pct"), Column("next", "Next status", 22, "wrap"),
         Column("to_next", "Points to next", 10, "int"), Column("missing", "Missing for status", 36, "wrap"),
         Column("missing_next", "Missing for next", 40, "wrap"),
-        Column("expires", "Certificate expires", 12, "date"), Column("at_risk", "At risk", 8)], key_columns=2)
+        Column("expires", "Certificate expires", 12, "date"), Column("at_risk", "At risk", 8),
+        Column("sales_to_next", "Sales to next (USD)", 11, "int")], key_columns=2)
 
 
 def requirements_table(book: Book, rules: Rules) -> Table:
@@ -50,9 +55,11 @@ def close_table(book: Book, rules: Rules) -> Table:
         *[Column(f"meets_{lv.rank}", f"Meets {lv.name}", 11, "bool") for lv in levels],
         Column("cert", "Certificate on file expires", 12, "date"), Column("cert_note", "Certificate on file", 30, "wrap"),
         Column("lapsed_before", "Lapsed at an earlier close", 10, "bool"),
+        Column("held_until", "Level held until (R17)", 11, "date"), Column("held", "Held: no downgrade", 10, "bool"),
         Column("expiring", "Expires by month end", 10, "bool"), Column("meets_opening", "Meets opening level", 10, "bool"),
         Column("downgrade", "Downgrade", 10, "bool"), Column("down_to", "Downgrade to level", 10, "int"),
-        Column("up_to", "Upgrade to level", 10, "int"), Column("closing_level", "Closing level", 9, "int"),
+        Column("up_to", "Upgrade to level", 10, "int"), Column("override_level", "Override level (R17)", 10, "int"),
+        Column("override", "Override and its reason", 36, "wrap"), Column("closing_level", "Closing level", 9, "int"),
         Column("intranet_used", "Intranet discount used before", 11, "bool"),
         Column("intranet_note", "Why", 30, "wrap")])
 
@@ -62,44 +69,58 @@ def write_partners(ctx: Context) -> None:
     tables = ctx.tables
     partners, requirements, close = tables.partners, tables.requirements, tables.close
     sales, activities = tables.sales, tables.activities
-    sales_blocks, activity_blocks = ctx.sales_blocks, ctx.activity_blocks
-    levels = ctx.rules.levels
+    sales_blocks, activity_blocks, adjustment_blocks = ctx.sales_blocks, ctx.activity_blocks, ctx.adjustment_blocks
+    adjustments = tables.adjustments
+    rules = ctx.rules
+    levels = rules.levels
     n = len(levels)
     mc = {key: close.ref + "!" + close.letter[key] + "#" for key in close.letter}
     meets = f"{close.ref}!{close.letter['meets_1']}#:{close.letter[f'meets_{n}']}#"
     missing = ",".join(f"{requirements.ref}!{requirements.letter[f'missing_{lv.rank}']}#" for lv in levels)
     level = mc["closing_level"]
     t = partners.template
-    closing_f = t(f"=IF({mc['downgrade']},INDEX(THRESHOLDS,{level}),{mc['points_before']})")
+    opening, override = mc["opening_level"], mc["override_level"]
+    # R10, R17: points go to the threshold whenever the level goes down
+    closing_f = t(f"=IF({level}<{opening},INDEX(THRESHOLDS,{level}),{mc['points_before']})")
     status_f = f"=INDEX(LEVEL_NAMES,{level})"
-    change_f = (f'=IF({mc["downgrade"]},"Downgrade",IF({level}>{mc["opening_level"]},"Upgrade",'
-                f'IF({mc["expiring"]},IF({mc["meets_opening"]},"Renewed",IF({mc["lapsed_before"]},"","Lapsed")),"")))')
+    change_f = (f'=IF({level}<{opening},"Downgrade",IF({level}>{opening},"Upgrade",IF({override}<>"","Renewed",'
+                f'IF({mc["expiring"]},IF({mc["meets_opening"]},"Renewed",IF({mc["lapsed_before"]},"","Lapsed")),""))))')
     margin_f = f"=INDEX(MARGINS,{level})"
     next_f = f'=IF({level}<ROWS(LEVEL_NAMES),INDEX(LEVEL_NAMES,{level}+1),"")'
     to_next_f = t(f'=IF({level}<ROWS(LEVEL_NAMES),MAX(0,INDEX(THRESHOLDS,{level}+1)-{{closing}}),"")')
     missing_f = f"=CHOOSE({level},{missing})"
     missing_next_f = f'=IF({level}<ROWS(LEVEL_NAMES),CHOOSE({level}+1,{missing}),"")'
     renew = f"EDATE({mc['cert']},CERT_MONTHS)"
-    expires_f = (f"=IF(OR({mc['downgrade']},{level}>{mc['opening_level']}),EDATE(MONTH_END,CERT_MONTHS),"
+    expires_f = (f"=IF(OR({override}<>\"\",{level}<>{opening}),EDATE(MONTH_END,CERT_MONTHS),"
                  f"IF(AND({mc['expiring']},{mc['meets_opening']}),IF({renew}>MONTH_END,{renew},"
                  f"EDATE(MONTH_END,CERT_MONTHS)),{mc['cert']}))")
     at_risk_f = f'=IF(INDEX({meets},1,{level}),"no","yes")'
+    # O5: the way up for every partner, the statement's formula over this row
+    bonus_f = ('IF(AND({status}=BONUS_LEVEL,BONUS_POINTS>0,OR(BONUS_FROM="",MONTH_END+1>=BONUS_FROM),'
+               'OR(BONUS_UNTIL="",MONTH_END+1<=BONUS_UNTIL)),"yes","no")')
+    sales_to_next_f = t(sales_to_next_formula("{to_next}", bonus_f))
+    next_day = ctx.result.end + timedelta(days=1)
     buffer = []
     for p in ctx.result.partners:
         status = levels[p.rank - 1]
         nxt = levels[p.rank] if p.rank < n else None
         s = sales_blocks.get(p.partner_id)
         a = activity_blocks.get(p.partner_id)
+        j = adjustment_blocks.get(p.partner_id)
+        to_next = max(0, nxt.threshold - p.closing_points) if nxt else ""
+        bonus = R.bonus_applies(status.name, next_day, rules)
         formulas = {
             "sales": (f"=SUM({sales.span('points', *s)})" if s else "=0", p.sales_points),
             "bonus": (f"=SUM({sales.span('bonus', *s)})" if s else "=0", p.bonus_points),
             "activity": (f"=SUM({activities.span('points', *a)})" if a else "=0", p.activity_points),
+            "adjustment": (f"=SUM({adjustments.span('points', *j)})" if j else "=0", p.adjustment_points),
             "closing": (closing_f, p.closing_points),
             "status": (status_f, status.name),
             "change": (change_f, p.change),
             "margin": (margin_f, status.margin),
             "next": (next_f, nxt.name if nxt else ""),
-            "to_next": (to_next_f, max(0, nxt.threshold - p.closing_points) if nxt else ""),
+            "to_next": (to_next_f, to_next),
+            "sales_to_next": (sales_to_next_f, R.sales_to_next(to_next, bonus, rules) if nxt else ""),
             "missing": (missing_f, "; ".join(p.missing[p.rank])),
             "missing_next": (missing_next_f, "; ".join(p.missing[nxt.rank]) if nxt else ""),
             "expires": (expires_f, p.certificate_expires),
@@ -179,6 +200,7 @@ def write_requirements(ctx: Context) -> None:
 def write_close(ctx: Context) -> None:
     """Month close (R8, R10): how the closing level came about."""
     close, partners, requirements = ctx.tables.close, ctx.tables.partners, ctx.tables.requirements
+    adjustments = ctx.tables.adjustments
     levels = ctx.rules.levels
     n = len(levels)
     t = close.template
@@ -191,13 +213,14 @@ def write_close(ctx: Context) -> None:
     fs = {
         "opening_status": f"={pr['opening_status']}",
         "opening_level": t("=MATCH({opening_status},LEVEL_NAMES,0)"),
-        "points_before": f"=MAX(0,{pr['opening_points']}+{pr['sales']}+{pr['bonus']}+{pr['activity']})",
+        "points_before": f"=MAX(0,{pr['opening_points']}+{pr['sales']}+{pr['bonus']}+{pr['activity']}+{pr['adjustment']})",
         "expiring": t("={cert}<=MONTH_END"),
+        "held": t('=AND({held_until}<>"",{held_until}>MONTH_END)'),
         "meets_opening": t(f"=INDEX({meets_range},1,{{opening_level}})"),
-        "downgrade": t('=AND({opening_level}>1,NOT({meets_opening}),OR({expiring},DOWNGRADE_MODE="month_end"))'),
+        "downgrade": t('=AND({opening_level}>1,NOT({meets_opening}),NOT({held}),OR({expiring},DOWNGRADE_MODE="month_end"))'),
         "down_to": t("=MAX(1" + down_terms + ")"),
         "up_to": t("=MAX({opening_level}" + up_terms + ")"),
-        "closing_level": t("=IF({downgrade},{down_to},{up_to})"),
+        "closing_level": t('=IF({override_level}<>"",{override_level},IF({downgrade},{down_to},{up_to}))'),
     }
     for lv in levels:
         fs[f"meets_{lv.rank}"] = f"={rq[f'meets_{lv.rank}']}"
@@ -208,14 +231,25 @@ def write_close(ctx: Context) -> None:
         cached = {"opening_status": levels[p.opening_rank - 1].name, "opening_level": p.opening_rank,
                   "points_before": p.points_before, "expiring": p.expiring,
                   "meets_opening": p.meets[p.opening_rank], "downgrade": p.downgrade,
-                  "down_to": down_to, "up_to": up_to, "closing_level": p.rank}
+                  "down_to": down_to, "up_to": up_to, "closing_level": p.rank,
+                  "held": p.held_until is not None and p.held_until > ctx.result.month}
         cached.update({f"meets_{lv.rank}": p.meets[lv.rank] for lv in levels})
+        formulas = {key: (formula, cached[key]) for key, formula in fs.items()}
+        if p.override_rank is not None:  # R17: the level and the words come from the Adjustments row
+            row = p.override_index + 2
+            formulas["override_level"] = (f"=MATCH({adjustments.cell('status', row)},LEVEL_NAMES,0)", p.override_rank)
+            formulas["override"] = (f'={adjustments.cell("status", row)}&": "&{adjustments.cell("reason", row)}'
+                                    f'&" (approved by "&{adjustments.cell("approved_by", row)}&"; "'
+                                    f'&{adjustments.cell("adjustment_id", row)}'
+                                    + (f'&", held until the close of "&{adjustments.cell("until", row)}'
+                                       if ctx.result.adjustments.at[p.override_index, "until"] else "")
+                                    + '&")"', p.override_note)
         why = ("snapshot says prior Intranet sale" if p.snapshot["prior_intranet_sale"] else
                "given in an earlier month" if p.intranet_used_before else "")
         buffer.append(({"id": p.partner_id, "cert": p.certificate_on_file,
                         "cert_note": p.certificate_note, "lapsed_before": p.lapsed_before,
-                        "intranet_used": p.intranet_used_before, "intranet_note": why},
-                       {key: (formula, cached[key]) for key, formula in fs.items()}))
+                        "held_until": p.held_until,
+                        "intranet_used": p.intranet_used_before, "intranet_note": why}, formulas))
     close.write_rows(buffer)
 
 # -- Sales (R3, R4, R11, R12)

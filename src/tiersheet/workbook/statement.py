@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Iterator
 
 from .. import rules as R
-from ..config import Rules
 from ..engine import MonthResult
 from ..outputs import atomic_output
 from ..xlsx import Book, Table, cached_value, fit_header, names_in, store, value_cell
 from xlsxwriter.worksheet import CellFormulaTuple
 from .common import Context, Tables, partner_blocks
-from .events import (activities_table, ledger_table, sales_table, write_activities, write_ledger,
-                     write_sales)
+from .events import (activities_table, adjustments_table, ledger_table, sales_table, write_activities,
+                     write_adjustments, write_ledger, write_sales)
+from .formulas import sales_to_next_formula  # noqa: F401  (O5; tests import it from here)
 from .grants import coop_table, entitled_on, write_coop
 from .rules_sheet import write_rules
 from .standing import (close_table, partners_table, requirements_table, write_close, write_partners,
@@ -41,6 +41,7 @@ def partner_views(result: MonthResult) -> Iterator[MonthResult]:
     its NFR grants. The month is grouped once, never scanned per partner."""
     sales_blocks = partner_blocks(result.sales, result.partners, first_row=0)
     activity_blocks = partner_blocks(result.activities, result.partners, first_row=0)
+    adjustment_blocks = partner_blocks(result.adjustments, result.partners, first_row=0)
     claims = dict(iter(result.claims.groupby("partner_id", sort=False))) if len(result.claims) else {}
     given = result.leads[result.leads["assigned_to"] != ""] if len(result.leads) else result.leads
     leads = dict(iter(given.groupby("assigned_to", sort=False))) if len(given) else {}
@@ -54,41 +55,33 @@ def partner_views(result: MonthResult) -> Iterator[MonthResult]:
 
     for p in result.partners:
         block = sales_blocks.get(p.partner_id)
+        adjusted = adjustment_blocks.get(p.partner_id)
+        if p.override_index is not None:  # R17: its row among this partner's adjustments
+            p = replace(p, override_index=p.override_index - adjusted[0])
         own = [replace(g, sale_index=g.sale_index - block[0]) if g.sale_index is not None else g
                for g in grants.get(p.partner_id, ())]
         yield MonthResult(result.month, [p], lines(result.sales, block),
                           lines(result.activities, activity_blocks.get(p.partner_id)),
                           leads.get(p.partner_id, no_leads).reset_index(drop=True),
-                          claims.get(p.partner_id, no_claims).reset_index(drop=True), own)
+                          claims.get(p.partner_id, no_claims).reset_index(drop=True), own,
+                          lines(result.adjustments, adjusted), result.rules)
 
 
-def write_statement(path: Path, view: MonthResult, rules: Rules, stats: dict | None = None) -> None:
-    """Write one partner's statement atomically (and add its cell counts to `stats`)."""
+def write_statement(path: Path, view: MonthResult, stats: dict | None = None) -> None:
+    """Write one partner's statement atomically (and add its cell counts to `stats`), under
+    the rules of its month (R18)."""
     with atomic_output(Path(path)) as temp:
-        writer = StatementWriter(temp, view, rules)
+        writer = StatementWriter(temp, view)
         writer.write()
     if stats is not None:
         stats["values"] = stats.get("values", 0) + writer.book.values
         stats["formulas"] = stats.get("formulas", 0) + writer.book.formulas
 
 
-def sales_to_next_formula(points: str, bonus: str) -> str:
-    """rules.sales_to_next as a formula over the points-to-next cell and a "yes"/"no" bonus
-    cell: the cheaper of the two candidate sales around the crossing (-INT(-x) rounds up)."""
-    need = f"(-INT(-{points}))"
-    steps = f"MAX(0,INT({need}*USD_PER_POINT/(BONUS_PER_USD+BONUS_POINTS*USD_PER_POINT)))"
-
-    def candidate(m: str) -> str:
-        return f"MAX(-INT(-{m}*BONUS_PER_USD),-INT(-MAX(0,{need}-BONUS_POINTS*{m})*USD_PER_POINT))"
-
-    return (f'=IF({points}="","",IF({points}<=0,0,IF({bonus}="yes",'
-            f"MIN({candidate(steps)},{candidate(f'({steps}+1)')}),-INT(-{need}*USD_PER_POINT))))")
-
-
 class StatementWriter:
-    def __init__(self, path: Path, view: MonthResult, rules: Rules):
+    def __init__(self, path: Path, view: MonthResult):
         self.view = view
-        self.rules = rules
+        self.rules = view.rules
         self.partner = view.partners[0]
         month = view.month
         self.book = Book(path, datetime(month.year, month.month, 1),
@@ -102,11 +95,12 @@ class StatementWriter:
         sales = sales_table(book) if len(view.sales) else None
         activities = activities_table(book) if len(view.activities) else None
         coop = coop_table(book) if len(view.claims) else None
+        adjustments = adjustments_table(book) if len(view.adjustments) else None
         partners = partners_table(book, "Partner")
         requirements = requirements_table(book, rules)
         close = close_table(book, rules)
         ctx = Context(rules, view, Tables(partners, requirements, close, ledger, sales, activities,
-                                          coop=coop))
+                                          coop=coop, adjustments=adjustments))
         write_partners(ctx)
         write_requirements(ctx)
         write_close(ctx)
@@ -114,13 +108,15 @@ class StatementWriter:
             write_sales(ctx)
         if activities:
             write_activities(ctx)
+        if adjustments:
+            write_adjustments(ctx)
         movements = write_ledger(ctx)
         if coop:
             write_coop(ctx)
         self._statement(page, ctx, movements)
         write_rules(book, rules, view.month, view.end, "", only=book.names)
         header = self._page_header()
-        for table in (ledger, sales, activities, coop, partners, requirements, close):
+        for table in (ledger, sales, activities, adjustments, coop, partners, requirements, close):
             if table is not None:
                 table.finish()
                 table.sheet.set_header(header)
@@ -306,13 +302,15 @@ class StatementWriter:
                          f"{rules.bonus_per_usd:g} USD while {bonus_level}")
         elif source == "Activity":
             page.text(3, f"{reference}: {explanation.removeprefix('R5: ')}")
+        elif source == "Adjustment":
+            page.text(3, f"{reference}: correction by the channel team: {explanation.removeprefix('R17: ')}")
         elif source == "Opening balance":
             first = p.opening_note.startswith("starting state")
             page.text(3, "your points on joining the programme" if first else
                       f"your points at the close of {self.view.month - timedelta(days=1):%B %Y}")
         else:  # Month close
-            page.text(3, "your status went down at the certificate's expiry (R10): points set to its threshold"
-                      if p.downgrade else "the balance never goes below 0 (R3)")
+            page.text(3, "your status went down (R10, R17): points set to its threshold"
+                      if p.rank < p.opening_rank else "the balance never goes below 0 (R3)")
 
 
 def text(words: str) -> str:
