@@ -1,7 +1,7 @@
 """Text cells of the CSV files tiersheet writes for spreadsheets to open (index.csv), made safe
 from formula injection (SPEC I8) in a way that can be undone exactly when the file is read back.
 
-A spreadsheet takes a cell beginning with =, +, -, @ (also after spaces), or holding a tab or
+A spreadsheet takes a cell beginning with =, +, -, @ (also after spaces or line breaks), or holding a tab or
 carriage return, for a formula; a leading single quote makes it show as the text it is. Text
 that itself begins with a quote gets one more, so that `restored` strips exactly one quote and
 gives back the original text whatever it was.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-_NEEDS_QUOTE = re.compile(r"[ \t\r]*[=+\-@]|[\t\r]|'")
+_NEEDS_QUOTE = re.compile(r"[ \t\r\n]*[=+\-@]|[\t\r]|'")
 
 
 def neutral(text: str) -> str:

@@ -73,6 +73,12 @@ def find_soffice() -> str:
 
 def recalculate(path: Path, into: Path, timeout: float = 300) -> Path:
     """Recalculate `path` in LibreOffice and save the result as xlsx in `into`."""
+    return recalculate_all([path], into, timeout)[0]
+
+
+def recalculate_all(paths: list[Path], into: Path, timeout: float = 300) -> list[Path]:
+    """Recalculate every workbook of `paths` (their names all different) in one LibreOffice,
+    which saves each as xlsx in `into`: starting it is most of the time a small workbook takes."""
     soffice = find_soffice()
     with tempfile.TemporaryDirectory(prefix="tiersheet-lo-") as profile:
         user = Path(profile) / "user"
@@ -80,18 +86,19 @@ def recalculate(path: Path, into: Path, timeout: float = 300) -> Path:
         (user / "registrymodifications.xcu").write_text(RECALC_PROFILE, encoding="utf-8")
         command = [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
                    "--norestore", "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(into),
-                   str(path)]
+                   *map(str, paths)]
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
                                   stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
-            raise VerifyError(f"{path}: LibreOffice did not finish within {timeout:.0f}s") from None
-    result = into / (path.stem + ".xlsx")
-    if done.returncode != 0 or not result.exists():
-        detail = (done.stderr or done.stdout).strip().splitlines()
-        raise VerifyError(f"{path}: LibreOffice could not recalculate it"
-                          + (f" ({detail[-1]})" if detail else ""))
-    return result
+            raise VerifyError(f"{paths[0]}: LibreOffice did not finish within {timeout:.0f}s") from None
+    results = [into / (Path(path).stem + ".xlsx") for path in paths]
+    for path, result in zip(paths, results):
+        if done.returncode != 0 or not result.exists():
+            detail = (done.stderr or done.stdout).strip().splitlines()
+            raise VerifyError(f"{path}: LibreOffice could not recalculate it"
+                              + (f" ({detail[-1]})" if detail else ""))
+    return results
 
 
 def _comparable(value):

@@ -226,9 +226,23 @@ def pages_across(widths: Sequence[float], repeated: int = 1) -> int:
     return pages
 
 
+def fit_header(left: str, rest: str) -> str:
+    """A page header of `left` text (which may hold input, such as a partner's name) and `rest`
+    (its codes): the text without control characters, its "&" doubled, and cut to fit Excel's
+    255 characters, which xlsxwriter would otherwise drop with a warning (I8)."""
+    text = re.sub(r"[\x00-\x1f\x7f]+", " ", left).replace("&", "&&")
+    room = 255 - len(rest) - 2
+    if len(text) > room:
+        text = text[:room - 1]
+        if re.search(r"(?<!&)(&&)*&$", text):  # half of a doubled "&" would be a code
+            text = text[:-1]
+        text += "…"
+    return f"&L{text}{rest}"
+
+
 def page_header(sheet, title: str) -> None:
     """On every printed page: the workbook's title, the sheet's name and the page number."""
-    sheet.set_header(f"&L{title.replace('&', '&&')}&C&\"-,Bold\"&A&RPage &P of &N", margin=0.3)
+    sheet.set_header(fit_header(title, "&C&\"-,Bold\"&A&RPage &P of &N"), margin=0.3)
 
 
 def print_setup(sheet, title: str, widths: Sequence[float], repeated: int = 1) -> None:

@@ -104,12 +104,18 @@ def read_inbox(folder: Path, rules: Rules, through: date | None = None,
     report_list: list[SheetReport] = []
     records: dict[str, list[dict]] = {kind: [] for kind in KINDS}
     files = inbox_files(folder)
+    inside = folder.resolve()
     for path in (progress(files) if progress else files):
         display = path.relative_to(folder).as_posix()
         if path.name == MAPPING_FILE:
             continue
         if path.suffix.casefold() not in SPREADSHEET_SUFFIXES:
             report_list.append(SheetReport(display, "", "ignored (not a spreadsheet file)"))
+            continue
+        if not path.resolve().is_relative_to(inside):  # I8: links are not followed out
+            problems.append(Problem(display, "", None, "", "", "is a link to a file outside the inbox: "
+                                    "not followed (copy the file itself into the inbox)", "file skipped"))
+            report_list.append(SheetReport(display, "", "unreadable file"))
             continue
         try:
             sheets = read_file(path, display, settings.csv_encoding, settings.csv_delimiter)

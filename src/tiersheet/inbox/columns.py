@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .sheets import SheetReader
 
 PLAUSIBLE = (date(1990, 1, 1), date(2099, 12, 31))
+MAX_CELL_TEXT = 32_767  # characters a spreadsheet cell holds (Excel's limit)
 
 # What to do about a bad cell, by the field's type (I7: every problem says what to do).
 HINTS = {"amount": "write an amount such as 1234.50 or 1.234,50",
@@ -90,7 +91,7 @@ class Column:
             elif kind_of is str:
                 if text:
                     stripped = value.strip()
-                    if stripped and stripped[0] not in "#E":
+                    if stripped and stripped[0] not in "#E" and len(stripped) <= MAX_CELL_TEXT:
                         append(stripped)
                         continue
                 if not value.strip():
@@ -131,6 +132,8 @@ class Column:
                 trouble = self.check(result)
                 if trouble:
                     raise CellError(trouble)
+                if text and len(result) > MAX_CELL_TEXT:
+                    result = self.cut(i, value, result)
             except CellError as exc:
                 self.problem(i, value, str(exc))
                 append(blank if spec.lenient else None)
@@ -139,6 +142,15 @@ class Column:
         if pending:
             self.dates(pending, out)
         return out
+
+    def cut(self, i: int, value: object, text: str) -> str:
+        """Text longer than a cell holds is cut, with a warning, so every output agrees (I7)."""
+        self.warnings.setdefault(i, []).append(Problem(
+            self.sheet.file, self.sheet.name, self.data[i][0], self.header, show(value)[:80] + "...",
+            f"is {len(text):,} characters long, more than a spreadsheet cell holds "
+            f"({MAX_CELL_TEXT:,}): shorten it in the source", f"first {MAX_CELL_TEXT:,} characters used",
+            WARNING))
+        return text[:MAX_CELL_TEXT]
 
     def dates(self, pending: list[tuple[int, object]], out: list) -> None:
         """Date cells that are not date cells: the column decides day/month order (I6)."""

@@ -10,7 +10,9 @@ a way to ask which of its cells hold spreadsheet errors.
 from __future__ import annotations
 
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable
@@ -23,7 +25,15 @@ SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv
 # I8: refuse archives that would unpack into far more than any real export.
 MAX_UNPACKED_BYTES = 3 * 1024**3
 MAX_COMPRESSION_RATIO = 200
+MAX_ENTRIES = 10_000  # a workbook holds tens of parts; a zip of many more is not one
 MAX_MARKUP_BYTES = 512 * 1024**2  # an HTML or XML "spreadsheet" larger than this is refused
+MAX_TEXT_BYTES = 1024**3  # delimited text larger than this is refused before it is read
+MAX_LINE_BYTES = 1024**2  # a line of a table is never a mebibyte long (I8: bounded memory)
+PROLOG_BYTES = 4096  # where an XML part would declare a DTD (before its first element)
+DAMAGED_ZIP = ("is not a readable spreadsheet (the file is damaged or not a workbook): its zip archive is "
+               "cut short or broken; save it again from the spreadsheet program")
+REFUSED_DTD = ("is refused: its XML declares a DTD or entities, which an export never needs "
+               "(save it again from the spreadsheet program)")
 
 
 @dataclass
@@ -66,6 +76,8 @@ def read_file(path: Path, display: str, csv_encoding: str | None = None,
     """The sheets of one file, read by its content; Unreadable (or any reader error) otherwise."""
     with open(path, "rb") as handle:
         head = handle.read(8192)
+    if not head:
+        raise Unreadable("is empty (0 bytes): export it again")
     shape = sniff(head)
     if shape == "zip":
         refusal = check_archive(path)
@@ -73,11 +85,22 @@ def read_file(path: Path, display: str, csv_encoding: str | None = None,
             raise Unreadable(refusal)
         return read_workbook(path, display)
     if shape == "ole":
+        if is_encrypted(path):
+            raise Unreadable("is encrypted (password-protected): save an unprotected copy into the inbox")
         return read_workbook(path, display)
     if shape == "binary":
         raise Unreadable("is not a readable spreadsheet (the file is damaged or not a workbook)")
-    if path.stat().st_size > MAX_MARKUP_BYTES and shape in ("html", "spreadsheetml"):
+    size = path.stat().st_size
+    if size > MAX_MARKUP_BYTES and shape in ("html", "spreadsheetml"):
         raise Unreadable(f"is larger than {MAX_MARKUP_BYTES // 1024**2} MiB of markup: refused as too large")
+    if shape == "html" and b"<!entity" in head.lower():  # I8: lxml keeps entities unexpanded,
+        raise Unreadable(REFUSED_DTD)                        # but no export declares them
+    if shape == "text":
+        if size > MAX_TEXT_BYTES:
+            raise Unreadable(f"is larger than {MAX_TEXT_BYTES // 1024**2} MiB of text: refused as too large")
+        if longest_line_over(path, MAX_LINE_BYTES):
+            raise Unreadable(f"has a line longer than {MAX_LINE_BYTES // 1024**2} MiB: it is not a table "
+                             "(refused unread)")
     if shape == "html":
         from .markup import read_html
         return read_html(path.read_bytes(), display)
@@ -94,20 +117,94 @@ def read_csv(path: Path, display: str, encoding: str | None = None,
     return [RawSheet(display, PurePosixPath(display).stem, rows, 1)]
 
 
+def longest_line_over(path: Path, limit: int) -> bool:
+    """Whether a line of the file is longer than `limit` bytes, read a chunk at a time (I8)."""
+    run = 0  # bytes since the last line break
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            first = min((i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0), default=-1)
+            if first < 0:
+                run += len(chunk)
+                if run > limit:
+                    return True
+                continue
+            last = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+            if run + first > limit or max(map(len, chunk[first:last].splitlines()), default=0) > limit:
+                return True
+            run = len(chunk) - last - 1
+    return run > limit
+
+
+def zip_entries(path: Path) -> int | None:
+    """The number of entries a zip's end record declares, read before the central directory
+    itself (which for a million entries would take a gigabyte to list); None if there is none."""
+    with open(path, "rb") as handle:
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(0, size - 65_557))
+        tail = handle.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) < at + 22:
+            return None
+        count = struct.unpack_from("<H", tail, at + 10)[0]
+        locator = at - 20
+        if count == 0xFFFF and locator >= 0 and tail[locator:locator + 4] == b"PK\x06\x07":
+            handle.seek(struct.unpack_from("<Q", tail, locator + 8)[0])
+            record = handle.read(56)
+            if record[:4] == b"PK\x06\x06":
+                count = struct.unpack_from("<Q", record, 32)[0]
+        return count
+
+
 def check_archive(path: Path) -> str | None:
-    """Refuse zip bombs before any XML is parsed (I8); None when the file looks sane."""
+    """Refuse zip bombs, zips that are not workbooks and XML that declares a DTD, before any
+    part is inflated beyond its first few kilobytes (I8); None when the file looks sane. The
+    sizes a zip declares are what the reader (calamine) holds it to: more is an error there."""
+    entries = zip_entries(path)
+    if entries is None:
+        return DAMAGED_ZIP
+    if entries > MAX_ENTRIES:
+        return f"holds {entries:,} entries (a workbook has tens): refused as a zip bomb"
     try:
         with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
             total = 0
-            for info in archive.infolist():
+            for info in infos:
                 total += info.file_size
                 if info.file_size > 50 * 1024**2 and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
                     return f"{info.filename} would unpack {info.file_size:,} bytes from {info.compress_size:,}: refused as a zip bomb"
             if total > MAX_UNPACKED_BYTES:
                 return f"would unpack to {total:,} bytes: refused as too large"
-    except zipfile.BadZipFile:
-        return None  # not a zip; the reader will say what it is
+            names = {info.filename for info in infos}
+            if not names & {"xl/workbook.xml", "xl/workbook.bin", "content.xml"}:
+                return "is a zip archive but not a workbook (it holds no xl/workbook.xml or content.xml)"
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels")) and _declares_dtd(archive, info):
+                    return REFUSED_DTD
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error) as exc:
+        if "larger than" in str(exc) or "Bad CRC" in str(exc):
+            return "unpacks to more than it declares: refused as a zip bomb"
+        return DAMAGED_ZIP
     return None
+
+
+def _declares_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether an XML part opens with a DTD (the only place one may stand): its first bytes."""
+    with archive.open(info) as stream:
+        head = stream.read(PROLOG_BYTES)
+    return b"<!DOCTYPE" in head or b"<!ENTITY" in head
+
+
+def is_encrypted(path: Path) -> bool:
+    """An OLE file that holds an encrypted workbook: EncryptionInfo/EncryptedPackage streams
+    (OOXML with a password) or an encrypted xls, as msoffcrypto-tool recognises them (I8)."""
+    import msoffcrypto
+
+    try:
+        with open(path, "rb") as handle:
+            return bool(msoffcrypto.OfficeFile(handle).is_encrypted())
+    except Exception:  # not a document it knows: the reader will say what it is
+        return False
 
 
 def _calamine_format(path: Path) -> str | None:
@@ -264,9 +361,10 @@ def unreadable(display: str, exc: Exception) -> Problem:
     name = type(exc).__name__
     if isinstance(exc, Unreadable):
         why = message
-    elif type(exc).__module__.startswith("defusedxml"):  # I8: DTDs and entities are refused
-        why = ("is refused: its XML declares a DTD or entities, which an export never needs "
-               "(save it again from the spreadsheet program)")
+    elif type(exc).__module__.startswith("defusedxml") or "unrecognized entity" in message:
+        why = REFUSED_DTD  # I8: DTDs and entities are refused (calamine never expands them)
+    elif "larger than its declared" in message:  # calamine holds a part to its declared size
+        why = "unpacks to more than it declares: refused as a zip bomb"
     elif isinstance(exc, UnicodeDecodeError):
         why = (f"is not text in {exc.encoding} (byte {exc.start + 1}); correct [csv] encoding in "
                "tiersheet.toml or remove it to let tiersheet detect the encoding")

@@ -50,8 +50,8 @@ def show(value: object) -> str:
         return value.isoformat(sep=" ") if value.time() != datetime.min.time() else value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))  # not 1e308's 309 digits
     return str(value)
 
 
@@ -60,8 +60,8 @@ def parse_text(value: object) -> str:
     a whole number read as a number (1001.0) is the text '1001' (I6)."""
     if is_blank(value):
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))  # not 1e308's 309 digits
     if isinstance(value, (date, datetime)):
         return show(value)
     return str(value).strip()

@@ -123,5 +123,7 @@ def build_message(sender: Address | None, recipients: list[Address], subject: st
 
 
 def eml_name(text: str) -> str:
-    """A safe .eml file name for a message key (SPEC I8: nothing escapes the outbox)."""
-    return re.sub(r"[^A-Za-z0-9@._+-]", "_", text).lstrip(".") + ".eml"
+    """A safe .eml file name for a message key (SPEC I8: nothing escapes the outbox). Letters
+    of any script and spaces are kept, so two statements' distinct names ("ü1", "ä1"; "a b",
+    "a_b") never make one .eml that the other overwrites."""
+    return re.sub(r"[^\w@.+\- ]", "_", text).strip(" ").lstrip(".") + ".eml"

@@ -76,7 +76,7 @@ def read_index(path: Path) -> list[Statement]:
             continue
         if len(row) != len(INDEX_HEADER):
             raise MailError(f"{path}, line {number}: expected {len(INDEX_HEADER)} fields, found {len(row)}")
-        partner_id, name, email, file, pdf = (restored(cell.strip()) for cell in row)
+        partner_id, name, email, file, pdf = (restored(cell.strip()) for cell in row)  # I8
         statements.append(Statement(partner_id, name, email, inside(path.parent, file, path, number),
                                     inside(path.parent, pdf, path, number) if pdf else None))
     return statements

@@ -20,7 +20,7 @@ from typing import Iterator
 from .. import rules as R
 from ..engine import MonthResult
 from ..outputs import atomic_output
-from ..xlsx import Book, Table, cached_value, names_in, store, value_cell
+from ..xlsx import Book, Table, cached_value, fit_header, names_in, store, value_cell
 from xlsxwriter.worksheet import CellFormulaTuple
 from .common import Context, Tables, partner_blocks
 from .events import (activities_table, adjustments_table, ledger_table, sales_table, write_activities,
@@ -128,8 +128,7 @@ class StatementWriter:
 
     def _page_header(self) -> str:
         p = self.partner
-        who = f"{p.name} ({p.partner_id})".replace("&", "&&")
-        return f"&L{who}&RPartner statement, {self.view.month:%B %Y}"
+        return fit_header(f"{p.name} ({p.partner_id})", f"&RPartner statement, {self.view.month:%B %Y}")
 
     # -- the Statement sheet, top to bottom ----------------------------------------------------
     def _statement(self, sheet, ctx: Context, movements: dict[str, list]) -> None:
