@@ -89,3 +89,31 @@ def test_o10_unknown_partner_activity_or_field_is_a_usage_error_listing_what_is_
     assert result.exit_code == 2 and "certified_engineers" in result.output
     result = CliRunner().invoke(main, ["whatif", str(SAMPLES), "--partner", "P001", "--set", "nda=perhaps"])
     assert result.exit_code == 2 and "is not yes or no" in result.output
+
+
+def test_o10_issue_13_a_business_partner_237_short_of_certified(tmp_path):
+    """Issue 13's case: P1 (Business, meets Certified) sold $1,330 in January: 133 + bonus 130 =
+    263 points, 237 short of 500. $1,200 more earns 120 + 120 = 240 -> 503, Certified;
+    $1,100 earns 110 + 110 = 220 -> 483, still Business. P2, the same without an engineer, lacks
+    "Certified Bitrix engineers: 0 of 1" until --set certified_engineers=2."""
+    import datetime as dt
+
+    from tiersheet.config import load_rules
+    from tiersheet.inbox import read_inbox
+    from tiersheet.whatif import what_if
+    from test_rules import MEETS_CERTIFIED, partner, sale, write_inbox
+
+    no_engineer = list(MEETS_CERTIFIED)
+    no_engineer[2] = 0
+    write_inbox(tmp_path, partners=[partner("P1", "Business", 0, reqs=MEETS_CERTIFIED),
+                                    partner("P2", "Business", 0, reqs=no_engineer)],
+                sales=[sale("I1", "P1", dt.date(2025, 1, 10), 1330), sale("I2", "P2", dt.date(2025, 1, 10), 1330)])
+    rules = load_rules()
+    data = read_inbox(tmp_path, rules)
+    _, before, after = what_if(data, rules, "P1", None, sales=(1200.0,))
+    assert (before.closing_points, before.points_to_next, before.sales_to_next) == (263, 237, 1200)
+    assert (after.closing_points, after.status, after.change) == (503, "Certified Partner", "Upgrade")
+    _, _, after = what_if(data, rules, "P1", None, sales=(1100.0,))
+    assert (after.closing_points, after.status) == (483, "Business Partner")
+    _, before, after = what_if(data, rules, "P2", None, settings=("certified_engineers=2",))
+    assert before.missing_for_next == "Certified Bitrix engineers: 0 of 1" and after.missing_for_next == ""
