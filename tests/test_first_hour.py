@@ -3,13 +3,11 @@ what was completed, and nothing from an earlier run passes unnoticed."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 from datetime import date
-from pathlib import Path
 
 import openpyxl
 import pytest

@@ -16,7 +16,6 @@ from .config import RuleBook, Rules, rule_book
 from .engine import PartnerMonth, run_engine, run_months
 from .errors import UsageProblem
 from .inbox import Inbox, to_frame
-from .inbox.kinds import KINDS
 from .inbox.money import parse_count, parse_number
 from .inbox.values import CellError, parse_yes
 from .months import next_month
