@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 import openpyxl
+from openpyxl.utils import get_column_letter
 
 SALES_HEADERS = ["Invoice ID", "Partner ID", "Invoice Date", "Product", "Amount", "Currency"]
 # A partner of the corpus's own, so the samples' partners' figures stay as they are.
@@ -54,13 +55,6 @@ def _cell(ref: str, value: object) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
 
 
-def _letters(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def sheet_xml(rows: list[list[object]], prolog: str = '<?xml version="1.0"?>\n', dimension: str | None = None,
@@ -68,7 +62,7 @@ def sheet_xml(rows: list[list[object]], prolog: str = '<?xml version="1.0"?>\n',
     """A worksheet's XML: `rows` from A1, dates as ISO text; `tail` is more <row> elements."""
     body = []
     for r, row in enumerate(rows, start=1):
-        cells = "".join(_cell(f"{_letters(c)}{r}", v.isoformat() if isinstance(v, date) else v)
+        cells = "".join(_cell(f"{get_column_letter(c + 1)}{r}", v.isoformat() if isinstance(v, date) else v)
                         for c, v in enumerate(row) if v is not None)
         body.append(f'<row r="{r}">{cells}</row>')
     dim = f'<dimension ref="{dimension}"/>' if dimension else ""

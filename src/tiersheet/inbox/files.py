@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
+from openpyxl.utils import column_index_from_string, get_column_letter
+
 from ..problems import Problem
 from .text import bom_encoding, read_delimited
 
@@ -312,7 +314,7 @@ def xlsx_error_cells(path: Path, sheet_name: str, first_row: int, first_col: int
                         match = _CELL_REF.fullmatch(element.get("r", ""))
                         value = element.findtext("m:v", "", ns) or "#N/A"
                         if match:
-                            found[(int(match[2]) - 1 - first_row, column_index(match[1]) - first_col)] = value
+                            found[(int(match[2]) - 1 - first_row, column_index_from_string(match[1]) - 1 - first_col)] = value
                     element.clear()
         return found
 
@@ -327,20 +329,9 @@ def _holds_errors(archive: zipfile.ZipFile, member: str) -> bool:
     return False
 
 
-def column_index(letters: str) -> int:
-    index = 0
-    for letter in letters:
-        index = index * 26 + ord(letter) - 64
-    return index - 1
-
-
 def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+    """The letters of a 0-based column index (0 -> A)."""
+    return get_column_letter(index + 1)
 
 
 def inbox_files(folder: Path) -> list[Path]:
