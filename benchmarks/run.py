@@ -77,6 +77,18 @@ def phase_run(inbox: str, out: str) -> dict:
                 value_cells=outcome.cells["values"], formula_cells=outcome.cells["formulas"])
 
 
+def recorded(book, recorder: list) -> tuple[list[str], list]:
+    """A written workbook's sheet names and recorded cells, formats named by style (picklable)."""
+    names = {id(fmt): name for name, fmt in book.styles.items() if fmt is not None}
+    records = []
+    for kind, sheet, row, payload in recorder:
+        if kind == "row":
+            payload = [(col, type(cell).__name__, tuple(cell._replace(format=None)),
+                        names.get(id(cell.format))) for col, cell in payload]
+        records.append((kind, sheet, row, payload))
+    return [sheet.name for sheet in book.xl.worksheets()], records
+
+
 def phase_capture(inbox: str, folder: str) -> dict:
     """An untimed run that records every row it stores, one pickle per workbook, with formats
     by style name, so that the floor can write exactly the same cells."""
@@ -95,14 +107,7 @@ def phase_capture(inbox: str, folder: str) -> dict:
         xlsx.recorder = []
         writer = MonthWriter(Path(folder) / "scratch.xlsx", month, result, Path(inbox).name, "default")
         writer.write()
-        names = {id(fmt): name for name, fmt in writer.book.styles.items() if fmt is not None}
-        sheets = [sheet.name for sheet in writer.book.xl.worksheets()]
-        records = []
-        for kind, sheet, row, payload in xlsx.recorder:
-            if kind == "row":
-                payload = [(col, type(cell).__name__, tuple(cell._replace(format=None)),
-                            names.get(id(cell.format))) for col, cell in payload]
-            records.append((kind, sheet, row, payload))
+        sheets, records = recorded(writer.book, xlsx.recorder)
         with open(Path(folder) / f"capture-{index}.pickle", "wb") as handle:
             pickle.dump((sheets, records), handle, protocol=pickle.HIGHEST_PROTOCOL)
         files += 1
@@ -127,14 +132,7 @@ def phase_capture_statements(inbox: str, folder: str) -> dict:
         xlsx.recorder = []
         writer = StatementWriter(Path(folder) / "scratch.xlsx", view)
         writer.write()
-        names = {id(fmt): name for name, fmt in writer.book.styles.items() if fmt is not None}
-        sheets = [sheet.name for sheet in writer.book.xl.worksheets()]
-        records = []
-        for kind, sheet, row, payload in xlsx.recorder:
-            if kind == "row":
-                payload = [(col, type(cell).__name__, tuple(cell._replace(format=None)),
-                            names.get(id(cell.format))) for col, cell in payload]
-            records.append((kind, sheet, row, payload))
+        sheets, records = recorded(writer.book, xlsx.recorder)
         files.append((sheets, records))
     xlsx.recorder = None
     with open(Path(folder) / "statements.pickle", "wb") as handle:
