@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
+
+import pytest
 from datetime import date, datetime
 
 from tiersheet.xlsx import Book, Column, Table, fit_row
@@ -22,11 +25,17 @@ def sheet_xml(path) -> bytes:
         return archive.read("xl/worksheets/sheet1.xml")
 
 
-def test_fast_store_matches_public_api(tmp_path):
+def members(path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+@pytest.mark.parametrize("small", [False, True], ids=["constant-memory", "in-memory"])
+def test_fast_store_matches_public_api(tmp_path, small):
     columns = [Column("a", "A", 10), Column("b", "B", 10, "money"), Column("c", "C", 10, "date"),
                Column("d", "D", 8, "bool"), Column("e", "E", 20), Column("f", "F", 8, "int"),
                Column("g", "G", 8, "int"), Column("h", "H", 8), Column("i", "I", 30), Column("j", "J", 12, "wrap")]
-    fast = Book(tmp_path / "fast.xlsx", datetime(2025, 1, 1), "t")
+    fast = Book(tmp_path / "fast.xlsx", datetime(2025, 1, 1), "t", small=small)
     table = Table(fast, "T", columns)
     keys = "abcdef"
     table.write_many(len(ROWS), {**{k: [row[i] for row in ROWS] for i, k in enumerate(keys)}, "j": WRAPPED},
@@ -34,13 +43,11 @@ def test_fast_store_matches_public_api(tmp_path):
     table.finish()
     fast.close()
 
-    slow = Book(tmp_path / "slow.xlsx", datetime(2025, 1, 1), "t")
+    slow = Book(tmp_path / "slow.xlsx", datetime(2025, 1, 1), "t", small=small)
     reference = Table(slow, "T", columns)  # same header, widths and page setup
     sheet, styles = reference.sheet, slow.styles
     for r, row in enumerate(ROWS, start=1):
         fit_row(sheet, r, [(WRAPPED[r - 1], 12)])  # a row with wrapped text gets the height it needs
-        if WRAPPED[r - 1]:
-            sheet.write_string(r, 9, WRAPPED[r - 1], styles["wrap"])
         for c, value in enumerate(row):
             fmt = styles[columns[c].style]
             if value is None or value == "" or (isinstance(value, float) and value != value):
@@ -57,12 +64,15 @@ def test_fast_store_matches_public_api(tmp_path):
             cached = CACHED[r - 1][i]
             cached = int(cached) if isinstance(cached, float) and cached.is_integer() else cached
             sheet.write_formula(r, 6 + i, formula.replace("#", str(r + 1)), styles[columns[6 + i].style], cached)
+        if WRAPPED[r - 1]:  # last in the row, as the fast store writes (shared strings keep that order)
+            sheet.write_string(r, 9, WRAPPED[r - 1], styles["wrap"])
     reference.row = 1 + len(ROWS)
     reference.finish()
     slow.close()
-    assert sheet_xml(tmp_path / "fast.xlsx") == sheet_xml(tmp_path / "slow.xlsx")
+    assert members(tmp_path / "fast.xlsx") == members(tmp_path / "slow.xlsx")  # shared strings too
+    assert (b"sharedStrings" in members(tmp_path / "fast.xlsx")["[Content_Types].xml"]) is small
     assert fast.formulas == 9 and fast.values == 6 + 5 + 3 + 2  # blanks, "" and NaN write nothing
-    assert b'<row r="3" ht="' in sheet_xml(tmp_path / "fast.xlsx")  # the long wrapped text's row
+    assert re.search(rb'<row r="3"[^>]* ht="', sheet_xml(tmp_path / "fast.xlsx"))  # the long wrapped text's row
 
 
 def test_a_table_never_runs_past_the_last_sheet_row(tmp_path, monkeypatch):

@@ -85,7 +85,7 @@ class StatementWriter:
         self.partner = view.partners[0]
         month = view.month
         self.book = Book(path, datetime(month.year, month.month, 1),
-                         f"Partner statement {self.partner.partner_id} {month:%Y-%m}")
+                         f"Partner statement {self.partner.partner_id} {month:%Y-%m}", small=True)
         self.book.names = set()  # the Rules sheet holds only the names the formulas use
 
     def write(self) -> None:
