@@ -52,7 +52,7 @@ def test_o8_month_count_is_announced_before_the_long_work(tmp_path, monkeypatch)
     it printed already."""
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr(pipeline, "run_engine", interrupted)
+    monkeypatch.setattr(pipeline, "close_months", interrupted)
     result = invoke("run", str(SAMPLES), "--out", str(tmp_path / "out"), "--through", "2027-03")
     assert "Running 27 month(s), 2025-01..2027-03" in result.output
     assert result.exit_code == 130
@@ -123,7 +123,7 @@ def test_o8_ctrl_c_while_writing_names_the_completed_workbooks_and_exits_130(tmp
         return real_write(path, *args, **kwargs)
     monkeypatch.setattr(pipeline, "write_month", write_then_interrupt)
     out = tmp_path / "out"
-    result = invoke("run", str(SAMPLES), "--out", str(out))
+    result = invoke("run", str(SAMPLES), "--out", str(out), "--jobs", "1")  # tests/test_jobs.py: parallel
     assert result.exit_code == 130
     assert "Interrupted: 1 workbook(s) were completed and are whole:" in result.output
     assert f"wrote {out / 'tiersheet-2025-01.xlsx'}" in result.output

@@ -15,6 +15,7 @@ from . import __version__
 from .config import RuleBook, load_rule_book, load_rules
 from .errors import TiersheetError, UsageProblem
 from .pipeline import STATEMENTS, Interrupted, run_inbox
+from .workers import default_jobs
 
 
 def parse_month_option(ctx, param, value: str | None) -> date | None:
@@ -101,6 +102,12 @@ statements_option = click.option(
     "--statements", type=click.Choice(STATEMENTS), default="last", show_default=True,
     help="Partner statements (OUT/statements/YYYY-MM/) for the last month, every month, or none.")
 
+jobs_option = click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), default=default_jobs, metavar="N",
+    show_default="this machine's cores", help="Worker processes writing the workbooks and statements, "
+    "each month's workbook as soon as the month is closed; the files are the same whatever N is. "
+    "--jobs 1 writes them one by one in this process.")
+
 
 def rules_and_source(rules_file: Path | None) -> tuple[RuleBook, str]:
     """The rules over time (R18) and how the workbooks name where they came from."""
@@ -118,9 +125,10 @@ def rules_and_source(rules_file: Path | None) -> tuple[RuleBook, str]:
                    "whose value differs (see `tiersheet verify`).")
 @statements_option
 @click.option("--pdf", is_flag=True, help="Also a PDF copy of each statement (needs LibreOffice).")
+@jobs_option
 @quiet_option
 def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, strict: bool,
-        check_formulas: bool, statements: str, pdf: bool, quiet: bool) -> None:
+        check_formulas: bool, statements: str, pdf: bool, jobs: int, quiet: bool) -> None:
     """Apply the programme's rules to INBOX and write OUT/tiersheet-YYYY-MM.xlsx per month.
 
     Every sheet of every .xlsx, .xlsm, .xls, .xlsb, .ods, .csv, .tsv and .txt file in INBOX is
@@ -154,7 +162,7 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
 
     outcome = run_inbox(inbox, out, rules, rules_source, through,
                         progress=lambda label, items: progress(label, items, show), announce=announce,
-                        statements=statements, pdf=pdf)
+                        statements=statements, pdf=pdf, jobs=jobs)
     result, written, formulas = outcome.result, outcome.written, outcome.cells.get("formulas", 0)
 
     problems = [p for p in result.problems if p.is_problem]
@@ -232,9 +240,10 @@ def check(inbox: Path, rules_file: Path | None, through: date | None, output_for
               metavar="SECONDS", help="Run once the inbox's files have not changed for this long.")
 @click.option("--once", is_flag=True, help="Process what is in the inbox now and exit (for cron and tests).")
 @statements_option
+@jobs_option
 @quiet_option
 def watch(inbox: Path, out: Path, rules_file: Path | None, through: date | None,
-          settle_seconds: float, once: bool, statements: str, quiet: bool) -> None:
+          settle_seconds: float, once: bool, statements: str, jobs: int, quiet: bool) -> None:
     """Watch INBOX and run whenever its files change, once they have settled.
 
     Runs for what is in INBOX now, then again after every change, once the files have stopped
@@ -262,7 +271,7 @@ def watch(inbox: Path, out: Path, rules_file: Path | None, through: date | None,
     def run_once() -> RunLine:
         try:
             rules, rules_source = rules_and_source(rules_file)
-            outcome = run_inbox(inbox, out, rules, rules_source, through, statements=statements)
+            outcome = run_inbox(inbox, out, rules, rules_source, through, statements=statements, jobs=jobs)
         except TiersheetError as exc:
             line = RunLine(False, str(exc), [])
         except OSError as exc:

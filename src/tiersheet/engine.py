@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -429,7 +429,15 @@ def run_engine(inbox: Inbox, rules: Rules | RuleBook, through: date | None = Non
     """Close every month of the run (`months`, when the caller has already worked them out),
     each under the rules in force in it (R18)."""
     months = months or run_months(inbox, through)
-    book = rule_book(rules)
-    programme = Programme(inbox, book, months)
-    results = [programme.close_month(month) for month in (progress(months) if progress else months)]
-    return RunResult(book, results, inbox.problems, inbox.reports)
+    return RunResult(rule_book(rules), list(close_months(inbox, rules, months, progress)), inbox.problems,
+                     inbox.reports)
+
+
+def close_months(inbox: Inbox, rules: Rules | RuleBook, months: list[date],
+                 progress: Callable[[Iterable], Iterable] | None = None) -> Iterator[MonthResult]:
+    """Each month's result as soon as it is closed, in order. A month is final once closed
+    (later months never change it), so its workbook can be written while later months are
+    still being closed."""
+    programme = Programme(inbox, rule_book(rules), months)
+    for month in (progress(months) if progress else months):
+        yield programme.close_month(month)

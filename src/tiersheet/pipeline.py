@@ -10,13 +10,15 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 from .config import RuleBook, Rules, rule_book
-from .engine import RunResult, run_engine, run_months
+from .engine import MonthResult, RunResult, close_months, run_months
+from .filenames import file_stems
 from .inbox import inbox_files, read_inbox
-from .statements import Written, write_statements
+from .statements import Written, finish_statements, statement_files, statement_share
 from .workbook import write_month
+from .workers import Workers
 
 STATEMENTS = ("last", "all", "none")  # which months get partner statements (O1)
 
@@ -54,19 +56,73 @@ def few_collections():
         gc.unfreeze()
 
 
+class Arriving:
+    """Items that arrive as workers finish, with their number known beforehand, so that a
+    progress bar can count them."""
+
+    def __init__(self, items: Iterable, count: int):
+        self.items, self.count = items, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator:
+        return iter(self.items)
+
+
+def month_workbook(path: Path, month: MonthResult, result: RunResult, inbox_name: str,
+                   rules_source: str) -> dict:
+    """One month's channel workbook (a worker's task); returns its cell counts."""
+    cells: dict = {}
+    write_month(path, month, result, inbox_name, rules_source, stats=cells)
+    return cells
+
+
+def written_since(path: Path, begun: int) -> bool:
+    """Whether `path` was completed by this run (begun at `begun`, in ns): after Ctrl-C, a worker
+    may have put its workbook in place a moment before it could say so."""
+    try:
+        return path.stat().st_mtime_ns >= begun
+    except OSError:
+        return False
+
+
+def add_counts(total: dict, counts: dict) -> None:
+    for key, value in counts.items():
+        total[key] = total.get(key, 0) + value
+
+
+def shared_files(shares: Iterable[tuple[object, tuple[list[Path], dict]]], cells: dict) -> Iterator[Path]:
+    """The statement files of workers' shares as they finish, their cell counts added to `cells`."""
+    for _, (files, counts) in shares:
+        add_counts(cells, counts)
+        yield from files
+
+
+def share_size(partners: int, jobs: int) -> int:
+    """Partners per worker task: enough tasks to keep every worker busy to the end and the
+    progress moving, few enough that grouping the month again per task costs nothing."""
+    return max(1, min(500, -(-partners // (jobs * 4))))
+
+
 def run_inbox(inbox: Path, out: Path, rules: Rules | RuleBook, rules_source: str, through: date | None = None,
               progress: Callable | None = None,
               announce: Callable[[list[date]], None] | None = None,
-              statements: str = "last", pdf: bool = False) -> Outcome:
+              statements: str = "last", pdf: bool = False, jobs: int = 1) -> Outcome:
     """Read `inbox`, run every month, write OUT/tiersheet-YYYY-MM.xlsx for each, and the
     partner statements of the last month (`statements="all"`: of every month; "none": none),
     with PDF copies when `pdf`.
+
+    With `jobs` > 1 the workbooks and statements are written by that many worker processes
+    (see workers.py), each month's workbook as soon as the month is closed; the files are the
+    same byte for byte whatever the number of jobs.
 
     `progress(label, items)` may return a context manager yielding the items (a progress bar);
     `announce(months)` hears the run's months before the long work on them starts."""
     progress = progress or (lambda label, items: nullcontext(items))
     seconds = {}
-    with few_collections():
+    begun = time.time_ns()
+    with few_collections(), Workers(jobs) as workers:
         started = time.perf_counter()
         with progress("Reading inbox    ", inbox_files(inbox)) as bar:
             data = read_inbox(inbox, rule_book(rules).base, through, progress=lambda files: bar)
@@ -77,30 +133,51 @@ def run_inbox(inbox: Path, out: Path, rules: Rules | RuleBook, rules_source: str
         months = run_months(data, through)
         if announce:
             announce(months)
-        with progress("Closing months   ", months) as bar:
-            result = run_engine(data, rules, through, progress=lambda items: bar, months=months)
-        gc.freeze()
-        seconds["rules"] = time.perf_counter() - started
-
-        started = time.perf_counter()
+        result = RunResult(rule_book(rules), [], data.problems, data.reports)  # months added as closed
+        paths = [out / f"tiersheet-{month:%Y-%m}.xlsx" for month in months]
         written, cells = [], {}
         try:
-            with progress("Writing workbooks", result.months) as bar:
-                for month in bar:
-                    path = out / f"tiersheet-{month.month:%Y-%m}.xlsx"
-                    write_month(path, month, result, inbox.name, rules_source, stats=cells)
-                    written.append(path)
-        except KeyboardInterrupt:
-            raise Interrupted(written, len(result.months) - len(written)) from None
-        seconds["write"] = time.perf_counter() - started
+            with progress("Closing months   ", months) as bar:
+                for path, month in zip(paths, close_months(data, rules, months, lambda items: bar)):
+                    result.months.append(month)
+                    workers.submit(path, month_workbook, path, month, result, inbox.name, rules_source)
+                    workers.poll()
+            gc.freeze()
+            seconds["rules"] = time.perf_counter() - started
 
-        started = time.perf_counter()
-        months = {"last": result.months[-1:], "all": result.months, "none": []}[statements]
-        folders, statement_cells = [], {}
-        try:
-            for month in months:
-                folders.append(write_statements(out, month, pdf, progress, statement_cells))
+            chosen = {"last": result.months[-1:], "all": result.months, "none": []}[statements]
+            stems = {month.month: file_stems(p.partner_id for p in month.partners) for month in chosen}
+            shares = {}
+            if workers.jobs > 1:  # queued behind the workbooks, so no worker waits between them
+                for month in chosen:
+                    size = share_size(len(month.partners), workers.jobs)
+                    shares[month.month] = [(month.month, first) for first in range(0, len(month.partners), size)]
+                    for tag in shares[month.month]:
+                        workers.submit(tag, statement_share, out, month, stems[month.month], tag[1], tag[1] + size)
+
+            started = time.perf_counter()
+            with progress("Writing workbooks", Arriving(workers.finished(paths), len(paths))) as bar:
+                for path, counts in bar:
+                    written.append(path)
+                    add_counts(cells, counts)
+            written.sort()
+            seconds["write"] = time.perf_counter() - started
+
+            started = time.perf_counter()
+            folders, statement_cells = [], {}
+            for month in chosen:
+                if month.month in shares:
+                    files = shared_files(workers.finished(shares[month.month]), statement_cells)
+                else:
+                    files = statement_files(out, month, stems[month.month], stats=statement_cells)
+                with progress(f"Statements {month.month:%Y-%m}", Arriving(files, len(month.partners))) as bar:
+                    made = list(bar)
+                order = {f"{stems[month.month][p.partner_id]}.xlsx": i for i, p in enumerate(month.partners)}
+                made.sort(key=lambda path: order[path.name])  # partner order, however they arrived
+                folders.append(finish_statements(out, month, stems[month.month], made, pdf, progress))
+            seconds["statements"] = time.perf_counter() - started
         except KeyboardInterrupt:
-            raise Interrupted(written, 0) from None
-        seconds["statements"] = time.perf_counter() - started
+            workers.stop()  # first: the workers' files are then whole or gone
+            done = [path for path in paths if written_since(path, begun)]
+            raise Interrupted(done, len(months) - len(done)) from None
     return Outcome(result, written, cells, seconds, folders, statement_cells)

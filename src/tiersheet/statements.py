@@ -11,7 +11,7 @@ import tempfile
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from .csvtext import neutral
 from .engine import MonthResult
@@ -53,14 +53,34 @@ def write_statements(out: Path, result: MonthResult, pdf: bool = False,
 
     `progress(label, items)` may return a context manager yielding the items (a progress bar)."""
     progress = progress or (lambda label, items: nullcontext(items))
-    written = Written(month_folder(out, result.month))
     stems = file_stems(p.partner_id for p in result.partners)
-    views = partner_views(result)
     with progress(f"Statements {result.month:%Y-%m}", result.partners) as bar:
-        for partner, view in zip(bar, views):
-            path = written.folder / f"{stems[partner.partner_id]}.xlsx"
-            write_statement(path, view, stats)
-            written.files.append(path)
+        files = [path for _, path in zip(bar, statement_files(out, result, stems, stats=stats))]
+    return finish_statements(out, result, stems, files, pdf, progress)
+
+
+def statement_files(out: Path, result: MonthResult, stems: dict[str, str], first: int = 0,
+                    stop: int | None = None, stats: dict | None = None) -> Iterator[Path]:
+    """Write the statements of partners `first` to `stop` (all by default; a worker writes one
+    such share), yielding each file when written."""
+    folder = month_folder(out, result.month)
+    for view in partner_views(result, first, stop):
+        path = folder / f"{stems[view.partners[0].partner_id]}.xlsx"
+        write_statement(path, view, stats)
+        yield path
+
+
+def statement_share(out: Path, result: MonthResult, stems: dict[str, str], first: int,
+                    stop: int) -> tuple[list[Path], dict]:
+    """One worker's share of a month's statements: the files written and their cell counts."""
+    stats: dict = {}
+    return list(statement_files(out, result, stems, first, stop, stats)), stats
+
+
+def finish_statements(out: Path, result: MonthResult, stems: dict[str, str], files: list[Path],
+                      pdf: bool = False, progress: Callable | None = None) -> Written:
+    """After the statements: their PDFs (when asked), then index.csv, listing only what is there."""
+    written = Written(month_folder(out, result.month), files)
     if pdf:
         written.pdfs = to_pdf(written.files, progress)
     made = {path.stem for path in written.pdfs}

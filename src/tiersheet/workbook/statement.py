@@ -35,10 +35,11 @@ WIDTHS = (14, 26, 14, 64)  # Statement: A labels and dates, B names, C figures, 
 WORDS_PER_LINE = 64 * 1.1   # characters of ordinary text a line of column D holds
 
 
-def partner_views(result: MonthResult) -> Iterator[MonthResult]:
-    """Each partner's share of the month, in partner order: its sale and activity lines (the
-    frames are sorted by partner, so these are slices), its claims, the leads it was given and
-    its NFR grants. The month is grouped once, never scanned per partner."""
+def partner_views(result: MonthResult, first: int = 0, stop: int | None = None) -> Iterator[MonthResult]:
+    """Each partner's share of the month, in partner order (partners `first` to `stop` only,
+    when given): its sale and activity lines (the frames are sorted by partner, so these are
+    slices), its claims, the leads it was given and its NFR grants. The month is grouped once,
+    never scanned per partner."""
     sales_blocks = partner_blocks(result.sales, result.partners, first_row=0)
     activity_blocks = partner_blocks(result.activities, result.partners, first_row=0)
     adjustment_blocks = partner_blocks(result.adjustments, result.partners, first_row=0)
@@ -53,7 +54,7 @@ def partner_views(result: MonthResult) -> Iterator[MonthResult]:
     def lines(frame, block):
         return frame.iloc[block[0]:block[1] + 1].reset_index(drop=True) if block else frame.iloc[0:0]
 
-    for p in result.partners:
+    for p in result.partners[first:stop]:
         block = sales_blocks.get(p.partner_id)
         adjusted = adjustment_blocks.get(p.partner_id)
         if p.override_index is not None:  # R17: its row among this partner's adjustments

@@ -1,0 +1,189 @@
+"""Writing on every core (issue 14): tasks run in worker processes, N at a time.
+
+Each task runs in a process forked when the task starts, so it sees the run's data exactly as
+the main process holds it at that moment, shared page by page (copy-on-write): nothing is
+pickled or copied on the way in, and only the task's small result (cell counts, the files it
+wrote) comes back through a pipe. Before each fork the objects built so far are frozen out of
+the garbage collector, so a worker's collections do not write to (and so copy) the shared pages.
+
+A task writes its files through `outputs.atomic_output`, so a worker stopped at any moment
+(Ctrl-C reaches every process of the terminal's group; `stop` sends the rest SIGTERM, which a
+worker turns into the same KeyboardInterrupt) removes its temporary file and leaves no file
+under a final name that is not complete (O1). A task that fails ends the run with its message.
+
+With one job, or where processes cannot be forked (Windows), the tasks run one after another
+in this process, when their results are asked for: exactly what the run did before.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import signal
+from collections import deque
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any, Callable, Iterable, Iterator
+
+from .errors import TiersheetError
+
+STOP_GRACE = 10.0  # seconds a worker has to remove its temporary file before it is killed
+
+
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def default_jobs() -> int:
+    """The cores this process may use (a container's share, not the whole machine's)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+class WorkerFailed(TiersheetError):
+    """A task failed in its worker: the run stops with the task's own message."""
+
+
+@dataclass
+class Task:
+    tag: Any
+    function: Callable
+    args: tuple
+
+
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}  # Ctrl-C reaches every worker; stop() sends SIGTERM
+INTERRUPTED = {130, -signal.SIGINT, -signal.SIGTERM}  # how a stopped worker ends
+
+
+_stopping = False
+
+
+def _stop_once(signum, frame) -> None:
+    """The first stop signal interrupts the task; later ones do nothing, so that they cannot
+    cut short its clean-up (removing the temporary file)."""
+    global _stopping
+    if not _stopping:
+        _stopping = True
+        raise KeyboardInterrupt
+
+
+def _work(send: Connection, task: Task) -> None:
+    """A worker's life: run the task, send back ("ok", result) or ("error", message). It starts
+    with the stop signals blocked (see Workers._start) and takes them once it can clean up."""
+    global _stopping
+    for number in STOP_SIGNALS:
+        signal.signal(number, _stop_once)
+    try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        reply = ("ok", task.function(*task.args))
+        _stopping = True  # done: a stop signal now must not lose the news of what was written
+    except KeyboardInterrupt:  # stopped: its temporary file is gone already; end at once, without
+        os._exit(130)          # finalising the half-built workbook's objects (they would complain)
+    except TiersheetError as exc:
+        reply = ("error", str(exc))
+    except Exception as exc:  # a bug: its words, not a traceback from a process the user never started
+        reply = ("error", f"internal error {type(exc).__name__}: {exc}")
+    send.send(reply)
+    send.close()
+
+
+class Workers:
+    """Up to `jobs` tasks at a time, in the order submitted; results are taken by tag with
+    `finished`. Use as a context manager: leaving it early (an error, Ctrl-C) stops every worker
+    and waits for it, so none is left behind."""
+
+    def __init__(self, jobs: int):
+        self.jobs = max(1, jobs) if can_fork() else 1
+        self._context = multiprocessing.get_context("fork") if self.jobs > 1 else None
+        self.waiting: deque[Task] = deque()
+        self.running: dict[Connection, tuple[multiprocessing.Process, Task]] = {}
+        self.results: dict[Any, Any] = {}
+
+    def __enter__(self) -> "Workers":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        self.stop()
+
+    def submit(self, tag: Any, function: Callable, *args) -> None:
+        """Queue `function(*args)`, started as soon as a worker is free (with one job: when its
+        result is asked for). Its arguments are not copied: a worker sees them as they are when
+        it starts, so they must not change after submitting."""
+        self.waiting.append(Task(tag, function, args))
+        self._start()
+
+    def _start(self) -> None:
+        while self._context and self.waiting and len(self.running) < self.jobs:
+            task = self.waiting.popleft()
+            gc.freeze()
+            receive, send = self._context.Pipe(duplex=False)
+            process = self._context.Process(target=_work, args=(send, task), daemon=True)
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # held for the worker
+            try:
+                process.start()
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+                send.close()
+            self.running[receive] = (process, task)
+
+    def poll(self) -> None:
+        """Take the results of the tasks that have finished and start waiting ones, without
+        waiting (the main process calls this between its own pieces of work)."""
+        self._collect(timeout=0)
+
+    def _collect(self, timeout: float | None) -> None:
+        for receive in wait(list(self.running), timeout):
+            process, task = self.running.pop(receive)
+            try:
+                status, payload = receive.recv()
+            except EOFError:  # the worker died without a word: stopped by Ctrl-C, or killed
+                process.join()
+                if process.exitcode in INTERRUPTED:
+                    raise KeyboardInterrupt from None
+                raise WorkerFailed(f"a worker process ended unexpectedly while writing {task.tag} "
+                                   f"(exit code {process.exitcode}); run again, or with --jobs 1") from None
+            finally:
+                receive.close()
+            process.join()
+            if status == "error":
+                raise WorkerFailed(payload)
+            self.results[task.tag] = payload
+        self._start()
+
+    def finished(self, tags: Iterable) -> Iterator[tuple[Any, Any]]:
+        """(tag, result) for each of `tags` as its task finishes (with one job: in order, each
+        run when reached); results of other tags are kept for their own call."""
+        wanted = set(tags)
+        while wanted:
+            ready = wanted & self.results.keys()
+            for tag in sorted(ready, key=repr):
+                wanted.discard(tag)
+                yield tag, self.results.pop(tag)
+            if not wanted or ready:
+                continue
+            if self._context is None:  # one job: run the first wanted task here
+                task = next(task for task in self.waiting if task.tag in wanted)
+                self.waiting.remove(task)
+                self.results[task.tag] = task.function(*task.args)
+            elif self.running:
+                self._collect(timeout=None)
+            else:
+                raise RuntimeError(f"no task was submitted for {sorted(wanted, key=repr)}")
+
+    def stop(self) -> None:
+        """Stop every worker and wait for it: SIGTERM first (the worker removes its temporary
+        file), SIGKILL after STOP_GRACE seconds."""
+        self.waiting.clear()
+        running, self.running = list(self.running.items()), {}
+        for _, (process, _) in running:
+            if process.is_alive():
+                process.terminate()
+        for receive, (process, _) in running:
+            process.join(STOP_GRACE)
+            if process.is_alive():
+                process.kill()
+                process.join()
+            receive.close()
