@@ -1,18 +1,25 @@
-"""Speed and memory of a run against the I/O floor (SPEC O9, issue: speed at full scale).
+"""Speed and memory of a run against the I/O floor (SPEC O9; issues 9 and 14).
 
     python benchmarks/generate.py /tmp/bench --size full      # once: a full-scale inbox
     python benchmarks/run.py /tmp/bench                        # the figures
+    python benchmarks/run.py /tmp/bench --jobs 1,2,4 --keep /tmp/bench-out
 
-Each phase runs in a child process of its own, so its peak memory (max RSS) is its own:
+Each phase runs in a child process of its own; its memory is the peak, over the phase, of the
+proportional set size (PSS) of the child and every worker it forks, sampled a few times a
+second: pages the workers share with the main process are counted once, not once per process.
   1. read floor: every sheet of every inbox file read with python-calamine (the project's reader),
      nothing else;
-  2. write floor: the cells the run wrote (counted by type from its files: text, numbers,
-     booleans, formulas with cached values, at their mean lengths), written again by xlsxwriter
-     in constant-memory mode as fast as it goes, with no computation;
-  3. the full `tiersheet run`, timed stage by stage (reading, rules, writing, statements);
-  4. statements floor: the cells of the last month's statements (`--statements last`, the
-     default), written again into as many files the same way.
-Prints each time, the cells written, peak RSS, and full / (read + write floor).
+  2. write floor: the cells the run wrote (captured by an untimed run: every stored row with its
+     cell records and style), written again by xlsxwriter, as the run writes them (constant
+     memory), as fast as it goes, in one process, with no computation;
+  3. the full `tiersheet run --statements none`, once per --jobs value (default: 1 and this
+     machine's cores), timed stage by stage (with several jobs the stages overlap: a month's
+     workbook is written while later months close);
+  4. the full run with `--statements last` (the default) at the most jobs: what the 10,000
+     statements add;
+  5. statements floor: the cells of the last month's statements, written again into as many
+     files the same way (in memory, as the run writes statements), in one process.
+Prints each time, the cells written, memory, and run / (read floor + write floor).
 """
 
 from __future__ import annotations
@@ -21,21 +28,57 @@ import argparse
 import gc
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
 
+def tree_pss_kib(root: int) -> int:
+    """The summed proportional set size of `root` and its descendants (Linux /proc), in KiB."""
+    parents = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                    parents[int(entry.name)] = int(handle.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, grown = {root}, True
+    while grown:
+        grown = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grown = True
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as handle:
+                total += next(int(line.split()[1]) for line in handle if line.startswith("Pss:"))
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
 def child(phase: str, *args: str) -> dict:
-    """Run this script's `phase` in a fresh process; returns its JSON report plus its own peak RSS."""
+    """Run this script's `phase` in a fresh process; returns its JSON report plus the peak
+    memory of it and its workers together (PSS, sampled) and its own peak RSS."""
     with tempfile.TemporaryFile("w+") as output, tempfile.TemporaryFile("w+") as errors:
         process = subprocess.Popen([sys.executable, __file__, "--phase", phase, *args],
                                    stdout=output, stderr=errors)
-        _, status, usage = os.wait4(process.pid, 0)
+        peak = 0
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            peak = max(peak, tree_pss_kib(process.pid))
+            time.sleep(0.25)
         process.returncode = os.waitstatus_to_exitcode(status)
         output.seek(0)
         errors.seek(0)
@@ -43,6 +86,7 @@ def child(phase: str, *args: str) -> dict:
             sys.exit(f"{phase} failed:\n{errors.read()}")
         report = json.loads(output.read().strip().splitlines()[-1])
     report["peak_rss_mib"] = usage.ru_maxrss / 1024  # KiB on Linux
+    report["peak_pss_mib"] = peak / 1024
     return report
 
 
@@ -65,16 +109,31 @@ def phase_read(inbox: str) -> dict:
     return {"seconds": time.perf_counter() - started, "cells_read": cells}
 
 
-def phase_run(inbox: str, out: str) -> dict:
-    """The full run, as `tiersheet run INBOX --out OUT` does it."""
+def phase_run(inbox: str, out: str, jobs: str, statements: str) -> dict:
+    """The full run, as `tiersheet run INBOX --out OUT --jobs N --statements S` does it."""
     from tiersheet.config import load_rules
     from tiersheet.pipeline import run_inbox
 
     started = time.perf_counter()
-    outcome = run_inbox(Path(inbox), Path(out), load_rules(), "default")
+    outcome = run_inbox(Path(inbox), Path(out), load_rules(), "default", statements=statements, jobs=int(jobs))
     return dict(outcome.seconds, seconds=time.perf_counter() - started, months=len(outcome.result.months),
+                statement_files=sum(len(folder.files) for folder in outcome.statements),
                 statement_cells=outcome.statement_cells,
                 value_cells=outcome.cells["values"], formula_cells=outcome.cells["formulas"])
+
+
+def phase_statements(inbox: str, out: str) -> dict:
+    """The last month's statements as `run --jobs 1` writes them (reading and the rules untimed)."""
+    from tiersheet.config import load_rules
+    from tiersheet.engine import run_engine
+    from tiersheet.inbox import read_inbox
+    from tiersheet.statements import write_statements
+
+    rules = load_rules()
+    month = run_engine(read_inbox(Path(inbox), rules), rules).months[-1]
+    started = time.perf_counter()
+    written = write_statements(Path(out), month)
+    return {"seconds": time.perf_counter() - started, "files": len(written.files)}
 
 
 def recorded(book, recorder: list) -> tuple[list[str], list]:
@@ -87,6 +146,51 @@ def recorded(book, recorder: list) -> tuple[list[str], list]:
                         names.get(id(cell.format))) for col, cell in payload]
         records.append((kind, sheet, row, payload))
     return [sheet.name for sheet in book.xl.worksheets()], records
+
+
+@contextmanager
+def recording_public_writes():
+    """Record also the cells written through xlsxwriter's public methods (titles, headers,
+    labels: everything not stored by the fast path), so that the floor writes every cell the
+    run wrote. Each is recorded as the worksheet stored it; a hyperlink's text is left to its
+    own "url" record."""
+    from xlsxwriter import worksheet as ws
+
+    from tiersheet import xlsx
+
+    originals = {}
+    inside_url = []
+
+    def wrap(name: str):
+        original = originals[name] = getattr(ws.Worksheet, name)
+
+        def write(self, row, col, *args, **kwargs):
+            status = original(self, row, col, *args, **kwargs)
+            cell = self.table.get(row, {}).get(col)
+            if status == 0 and cell is not None and xlsx.recorder is not None and not inside_url:
+                if name == "_write_string":  # in memory the table holds a shared-string index
+                    cell = ws.CellStringTuple(args[0], cell.format)
+                xlsx.recorder.append(("row", self.name, row, [(col, cell)]))
+            return status
+        setattr(ws.Worksheet, name, write)
+
+    for name in ("_write_string", "_write_number", "_write_blank", "_write_formula", "_write_datetime",
+                 "_write_boolean"):
+        wrap(name)
+    url = originals["_write_url"] = ws.Worksheet._write_url
+
+    def write_url(self, *args, **kwargs):
+        inside_url.append(True)
+        try:
+            return url(self, *args, **kwargs)
+        finally:
+            inside_url.pop()
+    ws.Worksheet._write_url = write_url
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(ws.Worksheet, name, original)
 
 
 def phase_capture(inbox: str, folder: str) -> dict:
@@ -106,17 +210,18 @@ def phase_capture(inbox: str, folder: str) -> dict:
     for index, month in enumerate(result.months):
         xlsx.recorder = []
         writer = MonthWriter(Path(folder) / "scratch.xlsx", month, result, Path(inbox).name, "default")
-        writer.write()
+        with recording_public_writes():
+            writer.write()
         sheets, records = recorded(writer.book, xlsx.recorder)
-        with open(Path(folder) / f"capture-{index}.pickle", "wb") as handle:
-            pickle.dump((sheets, records), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        with open(Path(folder) / f"capture-{index:05d}.pickle", "wb") as handle:
+            pickle.dump((False, sheets, records), handle, protocol=pickle.HIGHEST_PROTOCOL)
         files += 1
     xlsx.recorder = None
     return {"files": files}
 
 
 def phase_capture_statements(inbox: str, folder: str) -> dict:
-    """Like phase_capture, for the last month's partner statements (one record list per file)."""
+    """Like phase_capture, for the last month's partner statements (one pickle per file)."""
     import pickle
 
     from tiersheet import xlsx
@@ -127,36 +232,25 @@ def phase_capture_statements(inbox: str, folder: str) -> dict:
 
     rules = load_rules()
     month = run_engine(read_inbox(Path(inbox), rules), rules).months[-1]
-    files = []
-    for view in partner_views(month):
+    files = 0
+    for index, view in enumerate(partner_views(month)):
         xlsx.recorder = []
         writer = StatementWriter(Path(folder) / "scratch.xlsx", view)
-        writer.write()
+        with recording_public_writes():
+            writer.write()
         sheets, records = recorded(writer.book, xlsx.recorder)
-        files.append((sheets, records))
+        with open(Path(folder) / f"capture-{index:05d}.pickle", "wb") as handle:
+            pickle.dump((True, sheets, records), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        files += 1
     xlsx.recorder = None
-    with open(Path(folder) / "statements.pickle", "wb") as handle:
-        pickle.dump(files, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    return {"files": len(files)}
-
-
-def phase_statements_floor(folder: str) -> dict:
-    """The statements' cells written again into as many files, as fast as xlsxwriter goes."""
-    import pickle
-
-    with open(Path(folder) / "statements.pickle", "rb") as handle:
-        files = pickle.load(handle)
-    for index, (sheets, records) in enumerate(files):
-        with open(Path(folder) / f"capture-{index}.pickle", "wb") as handle:
-            pickle.dump((sheets, records), handle, protocol=pickle.HIGHEST_PROTOCOL)
-    report = phase_floor(folder)
-    return {"seconds": report["seconds"], "cells": report["cells"], "files": len(files)}
+    return {"files": files}
 
 
 def phase_floor(folder: str) -> dict:
     """Exactly the cells the run wrote (captured above), written again as fast as xlsxwriter
-    goes: each row stored straight into its worksheet (the project's fast path), hyperlinks
-    through write_url, then the file closed. Only the writing is timed, not loading the capture."""
+    goes, in the mode the run wrote that file in: each row stored straight into its worksheet
+    (the project's fast path), hyperlinks through write_url, then the file closed (and
+    deleted: only the time counts). Only the writing is timed, not loading the capture."""
     import pickle
 
     from xlsxwriter import worksheet as ws
@@ -169,8 +263,9 @@ def phase_floor(folder: str) -> dict:
     cells = 0
     for index, path in enumerate(sorted(Path(folder).glob("capture-*.pickle"))):
         with open(path, "rb") as handle:
-            sheets, records = pickle.load(handle)
-        book = Book(Path(folder) / f"floor-{index}.xlsx", __import__("datetime").datetime(2025, 1, 1), "floor")
+            small, sheets, records = pickle.load(handle)
+        book = Book(Path(folder) / f"floor-{index}.xlsx", __import__("datetime").datetime(2025, 1, 1), "floor",
+                    small=small)
         styles = book.styles
         rows = []
         for kind, sheet, row, payload in records:  # rebuild the cell records (untimed)
@@ -193,6 +288,7 @@ def phase_floor(folder: str) -> dict:
                 cells += 1
         book.close()
         seconds += time.perf_counter() - started
+        (Path(folder) / f"floor-{index}.xlsx").unlink()
         gc.enable()
         gc.unfreeze()
         del rows, records
@@ -202,56 +298,72 @@ def phase_floor(folder: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inbox", nargs="?")
+    parser.add_argument("--jobs", default=f"1,{os.cpu_count()}",
+                        help="comma-separated --jobs values to time the run with (default: 1 and the cores)")
+    parser.add_argument("--keep", type=Path, help="keep the last run's output here (for benchmarks/send.py)")
+    parser.add_argument("--only", choices=["statements"], help="only the statements' phases (one process)")
     parser.add_argument("--phase")
     parser.add_argument("rest", nargs="*")
     args = parser.parse_args()
-    if args.phase == "read":
-        print(json.dumps(phase_read(args.inbox)))
-        return
-    if args.phase == "run":
-        print(json.dumps(phase_run(args.inbox, args.rest[0])))
-        return
-    if args.phase == "capture":
-        print(json.dumps(phase_capture(args.inbox, args.rest[0])))
-        return
-    if args.phase == "floor":
-        print(json.dumps(phase_floor(args.inbox)))
-        return
-    if args.phase == "capture-statements":
-        print(json.dumps(phase_capture_statements(args.inbox, args.rest[0])))
-        return
-    if args.phase == "statements-floor":
-        print(json.dumps(phase_statements_floor(args.inbox)))
+    phases = {"read": phase_read, "run": phase_run, "capture": phase_capture, "floor": phase_floor,
+              "statements": phase_statements,
+              "capture-statements": phase_capture_statements, "statements-floor": phase_floor}
+    if args.phase:
+        print(json.dumps(phases[args.phase](*[a for a in [args.inbox, *args.rest] if a is not None])))
         return
     if not args.inbox:
         parser.error("give the inbox folder (make one with benchmarks/generate.py)")
+    jobs = sorted({int(j) for j in args.jobs.split(",")})
 
+    if args.only == "statements":
+        with tempfile.TemporaryDirectory(prefix="tiersheet-bench-") as scratch:
+            alone = child("statements", args.inbox, str(Path(scratch) / "statements"))
+            (Path(scratch) / "floor").mkdir()
+            child("capture-statements", args.inbox, str(Path(scratch) / "floor"))
+            statements_floor = child("statements-floor", str(Path(scratch) / "floor"))
+        print(f"statements, one process {alone['seconds']:8.1f} s   {alone['files']:,} files; floor "
+              f"{statements_floor['seconds']:.1f} s ({statements_floor['cells']:,} cells); "
+              f"ratio {alone['seconds'] / statements_floor['seconds']:.2f}")
+        return
+    runs = {}
     with tempfile.TemporaryDirectory(prefix="tiersheet-bench-") as scratch:
-        run_out = Path(scratch) / "run"
-        floor_out = Path(scratch) / "floor"
-        run_out.mkdir()
-        floor_out.mkdir()
         read = child("read", args.inbox)
-        full = child("run", args.inbox, str(run_out))
+        for j in jobs:
+            out = Path(scratch) / f"run-{j}"
+            runs[j] = child("run", args.inbox, str(out), str(j), "none")
+            shutil.rmtree(out)
+        last_out = args.keep or Path(scratch) / "run-last"
+        if last_out.exists():
+            shutil.rmtree(last_out)
+        with_statements = child("run", args.inbox, str(last_out), str(jobs[-1]), "last")
+        floor_out = Path(scratch) / "floor"
+        floor_out.mkdir()
         child("capture", args.inbox, str(floor_out))
         floor = child("floor", str(floor_out))
+        alone = child("statements", args.inbox, str(Path(scratch) / "statements"))
         statements_out = Path(scratch) / "statements-floor"
         statements_out.mkdir()
         child("capture-statements", args.inbox, str(statements_out))
         statements_floor = child("statements-floor", str(statements_out))
+
     io_floor = read["seconds"] + floor["seconds"]
+    one = runs[jobs[0]]
     print(f"inbox: {args.inbox}  (machine: {os.cpu_count()} cores, Python {sys.version.split()[0]})")
-    print(f"read floor   {read['seconds']:8.1f} s   {read['cells_read']:,} cells read   peak {read['peak_rss_mib']:,.0f} MiB")
-    print(f"write floor  {floor['seconds']:8.1f} s   {floor['cells']:,} cells ({full['formula_cells']:,} formulas) "
-          f"in {full['months']} files, the run's own cells written again")
-    print(f"full run     {full['seconds']:8.1f} s   peak {full['peak_rss_mib']:,.0f} MiB")
-    print(f"  reading {full['read']:.1f} s, rules {full['rules']:.1f} s, writing {full['write']:.1f} s, "
-          f"statements {full['statements']:.1f} s")
-    print(f"ratio full without statements / (read + write floor) = "
-          f"{(full['seconds'] - full['statements']) / io_floor:.2f}")
-    print(f"statements   {full['statements']:8.1f} s   --statements last: {statements_floor['files']:,} files; "
-          f"floor {statements_floor['seconds']:.1f} s ({statements_floor['cells']:,} cells); "
-          f"ratio {full['statements'] / statements_floor['seconds']:.2f}")
+    print(f"read floor   {read['seconds']:8.1f} s   {read['cells_read']:,} cells read   peak {read['peak_pss_mib']:,.0f} MiB")
+    print(f"write floor  {floor['seconds']:8.1f} s   {floor['cells']:,} cells ({one['formula_cells']:,} formulas) "
+          f"in {one['months']} files, the run's own cells written again, one process")
+    for j, run in runs.items():
+        print(f"run --jobs {j:<2}{run['seconds']:8.1f} s   (reading {run['read']:.1f} s, closing months "
+              f"{run['rules']:.1f} s, then writing {run['write']:.1f} s)   ratio {run['seconds'] / io_floor:.2f}   "
+              f"peak {run['peak_pss_mib']:,.0f} MiB all processes (main's RSS {run['peak_rss_mib']:,.0f} MiB)")
+    extra = with_statements["seconds"] - runs[jobs[-1]]["seconds"]
+    print(f"run --jobs {jobs[-1]} --statements last {with_statements['seconds']:8.1f} s: {with_statements['statement_files']:,} "
+          f"statements add {extra:.1f} s ({extra / runs[jobs[-1]]['seconds']:.2f} of the run without them), "
+          f"{with_statements['statements']:.1f} s after the workbooks; peak {with_statements['peak_pss_mib']:,.0f} MiB")
+    print(f"statements floor {statements_floor['seconds']:8.1f} s   {statements_floor['cells']:,} cells in "
+          f"{with_statements['statement_files']:,} files, one process")
+    print(f"statements, one process {alone['seconds']:8.1f} s   {alone['files']:,} files   "
+          f"ratio to their floor {alone['seconds'] / statements_floor['seconds']:.2f}")
 
 
 if __name__ == "__main__":
