@@ -2,9 +2,11 @@
 
     python benchmarks/send.py                 # 10,000 messages
     python benchmarks/send.py --messages 1000
+    python benchmarks/send.py --out OUT       # the statements a real run wrote (its last month)
 
 Builds a month's outputs as `tiersheet run` writes them (a channel workbook whose Partners sheet
-has N partners, N statements and index.csv) in a temporary folder, starts aiosmtpd on 127.0.0.1
+has N partners, N statements and index.csv) in a temporary folder, or takes a copy of a real
+run's output folder (`--out`, e.g. the full-scale benchmark's, kept by `run.py --keep`), starts aiosmtpd on 127.0.0.1
 in a child process (so that the server does not share the sender's interpreter), and times
 the mailer's own entry point (`send_month`, what the command runs) three ways: sending
 everything, a re-run that finds everything in the send log, and a dry run writing .eml files.
@@ -94,31 +96,46 @@ def timed(label: str, count: int, **options) -> object:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--out", type=Path, help="a run's output folder: send its last month's statements")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         return serve()
 
     with tempfile.TemporaryDirectory() as temp:
-        out = Path(temp)
+        out = Path(temp) / "out"
         started = time.perf_counter()
-        make_outputs(out, args.messages)
-        print(f"{args.messages:,} statements written in {time.perf_counter() - started:.1f} s")
+        if args.out:  # a copy, so that the send log and outbox do not land in the real folder
+            month_name = sorted(p.name for p in (args.out / "statements").iterdir())[-1]
+            month = date(int(month_name[:4]), int(month_name[5:]), 1)
+            (out / "statements").mkdir(parents=True)
+            shutil.copytree(args.out / "statements" / month_name, out / "statements" / month_name)
+            shutil.copyfile(args.out / f"tiersheet-{month_name}.xlsx", out / f"tiersheet-{month_name}.xlsx")
+            with open(out / "statements" / month_name / "index.csv", encoding="utf-8") as handle:
+                messages = sum(1 for row in csv.DictReader(handle) if row["email"])
+            sizes = [p.stat().st_size for p in (out / "statements" / month_name).glob("*.xlsx")]
+            print(f"{len(sizes):,} statements of {args.out} ({month_name}; {sum(sizes) / len(sizes) / 1024:.1f} KiB "
+                  f"each on average), {messages:,} with an address; copied in {time.perf_counter() - started:.1f} s")
+        else:
+            out.mkdir()
+            month, messages = MONTH, args.messages
+            make_outputs(out, messages)
+            print(f"{messages:,} statements written in {time.perf_counter() - started:.1f} s")
         server = subprocess.Popen([sys.executable, __file__, "--serve"], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True)
         try:
             port = int(server.stdout.readline())
             smtp = SmtpSettings("127.0.0.1", port, "none")
-            common = dict(out=out, month=MONTH, sender="channel@bench.example", smtp=smtp)
-            report = timed("send", args.messages, **common)
-            timed("re-run (all in the send log)", args.messages, **common)
-            timed("dry run (.eml files)", args.messages, dry_run=True, resend=True, out=out, month=MONTH)
+            common = dict(out=out, month=month, sender="channel@bench.example", smtp=smtp)
+            report = timed("send", messages, **common)
+            timed("re-run (all in the send log)", messages, **common)
+            timed("dry run (.eml files)", messages, dry_run=True, resend=True, out=out, month=month)
         finally:
             server.stdin.close()
             received = int(server.stdout.read() or 0)
             server.wait(timeout=30)
         print(f"server received {received:,} messages")
-        assert received == report.sent == args.messages, "every message must arrive exactly once"
+        assert received == report.sent == messages, "every message must arrive exactly once"
 
 
 if __name__ == "__main__":
