@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 from ..config import Rules
 from ..xlsx import Book, fit_row, print_setup
 
+@lru_cache(maxsize=1024)
 def name_for(*parts: str) -> str:
-    """A defined name such as THRESHOLD_GOLD from rules keys."""
+    """A defined name such as THRESHOLD_GOLD from rules keys (remembered: every statement asks
+    for the same few)."""
     return "_".join(re.sub(r"[^A-Za-z0-9]+", "_", p).strip("_").upper() for p in parts)
 
 
