@@ -60,6 +60,13 @@ def partner_blocks(frame, partners: list[PartnerMonth], first_row: int = 2) -> d
     return blocks
 
 
+def records(frame) -> list[dict]:
+    """A frame's rows as dicts of plain values, column by column: itertuples and to_dict build
+    theirs at half a millisecond a call, more than a statement's two claims are worth."""
+    names = list(frame.columns)
+    return [dict(zip(names, row)) for row in zip(*(frame[name].tolist() for name in names))]
+
+
 def value(x):
     """pandas missing values as None."""
     if x is None:
