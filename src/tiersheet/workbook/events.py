@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..xlsx import Book, Column, Table
-from .common import Context
+from .common import Context, columns
 
 
 def ledger_table(book: Book) -> Table:
@@ -64,7 +64,7 @@ def write_adjustments(ctx: Context) -> None:
     frame = ctx.result.adjustments
     if not len(frame):
         return
-    col = {name: frame[name].tolist() for name in frame.columns}
+    col = columns(frame)
     ctx.tables.adjustments.write_many(len(frame), {
         "adjustment_id": col["adjustment_id"], "partner_id": col["partner_id"], "date": col["date"],
         "points": col["points"], "status": col["status"],
@@ -97,7 +97,7 @@ def write_sales(ctx: Context) -> None:
     n = len(frame)
     if not n:
         return
-    col = {name: frame[name].tolist() for name in frame.columns}
+    col = columns(frame)
     numbers = range(2, n + 2)
     partner_rows = [str(rows[pid]) for pid in col["partner_id"]]
     first_of_block = [i == 0 or col["partner_id"][i - 1] != col["partner_id"][i] for i in range(n)]
@@ -137,7 +137,7 @@ def write_activities(ctx: Context) -> None:
     frame = ctx.result.activities
     if not len(frame):
         return
-    col = {name: frame[name].tolist() for name in frame.columns}
+    col = columns(frame)
     values = {"activity_id": col["activity_id"], "partner_id": col["partner_id"], "date": col["date"],
               "activity": col["activity_text"], "type": col["activity"], "approved_on": col["approved_on"],
               "description": col["description"], "file": col["source_file"], "sheet": col["source_sheet"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..engine import NfrRow
 from ..xlsx import Book, Column, Table
-from .common import Context, records, value
+from .common import Context, columns, records, value
 
 
 def nfr_table(book: Book) -> Table:
@@ -58,7 +58,7 @@ def write_leads(ctx: Context) -> None:
     leads = ctx.tables.leads
     frame = ctx.result.leads
     if len(frame):
-        col = {name: frame[name].tolist() for name in frame.columns}
+        col = columns(frame)
         leads.write_many(len(frame), {
             "lead_id": col["lead_id"], "received_on": col["received_on"], "territory": col["territory"],
             "company": col["company"], "contact": col["contact"], "assigned": col["assigned_to"],
