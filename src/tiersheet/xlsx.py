@@ -349,18 +349,19 @@ def store(sheet, row: int, cells: list[tuple[int, tuple]]) -> None:
     xlsxwriter's write_string puts it."""
     if recorder is not None:
         recorder.append(("row", sheet.name, row, cells))
-    if not sheet.constant_memory:
-        shared = sheet.str_table._get_shared_string_index
-        cells = [(col, _new(CellStringTuple, (shared(cell[0]), cell[1])) if type(cell) is CellStringTuple else cell)
-                 for col, cell in cells]
-    elif row > sheet.previous_row:
+    if sheet.constant_memory and row > sheet.previous_row:
         sheet._write_single_row(row)
     sheet._check_dimensions(row, cells[0][0])
     if len(cells) > 1:
         sheet._check_dimensions(row, cells[-1][0])
     table_row = sheet.table[row]
-    for col, cell in cells:
-        table_row[col] = cell
+    if sheet.constant_memory:
+        for col, cell in cells:
+            table_row[col] = cell
+    else:
+        shared = sheet.str_table._get_shared_string_index
+        for col, cell in cells:
+            table_row[col] = _new(CellStringTuple, (shared(cell[0]), cell[1])) if type(cell) is CellStringTuple else cell
 
 
 class Table:
