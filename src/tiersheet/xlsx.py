@@ -187,8 +187,8 @@ def text_lines(text: str, width: float, bold: bool = False) -> int:
 
 @lru_cache(maxsize=4096)
 def fixed_lines(text: str, width: float, bold: bool = False) -> int:
-    """text_lines for the words every workbook repeats (headers, the Rules sheet), worked out once
-    a run rather than once a statement."""
+    """text_lines for the words workbooks repeat (headers, the Rules sheet, the Ledger's
+    explanations, level names), worked out once a run rather than once a statement."""
     return text_lines(text, width, bold)
 
 
@@ -208,7 +208,7 @@ def tall_rows(texts: list, width: float, heights: dict[int, int]) -> None:
         if type(text) is str and len(text) > fits:
             lines = known.get(text)
             if lines is None:
-                lines = known[text] = text_lines(text, width)
+                lines = known[text] = fixed_lines(text, width)
             if lines > heights.get(i, 1):
                 heights[i] = lines
 
