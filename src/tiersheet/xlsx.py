@@ -185,9 +185,17 @@ def text_lines(text: str, width: float, bold: bool = False) -> int:
     return lines
 
 
+@lru_cache(maxsize=4096)
+def fixed_lines(text: str, width: float, bold: bool = False) -> int:
+    """text_lines for the words workbooks repeat (headers, the Rules sheet, the Ledger's
+    explanations, level names), worked out once a run rather than once a statement."""
+    return text_lines(text, width, bold)
+
+
 def fit_row(sheet, row: int, cells: Sequence[tuple[object, float]]) -> None:
-    """Give a row written cell by cell the height its wrapped (text, column width) cells need."""
-    lines = max((text_lines(text, width) for text, width in cells if isinstance(text, str)), default=1)
+    """Give a row written cell by cell the height its wrapped (text, column width) cells need
+    (rows of fixed words: their line counts are remembered)."""
+    lines = max((fixed_lines(text, width) for text, width in cells if isinstance(text, str)), default=1)
     if lines > 1:
         sheet.set_row(row, lines * LINE_HEIGHT)
 
@@ -200,7 +208,7 @@ def tall_rows(texts: list, width: float, heights: dict[int, int]) -> None:
         if type(text) is str and len(text) > fits:
             lines = known.get(text)
             if lines is None:
-                lines = known[text] = text_lines(text, width)
+                lines = known[text] = fixed_lines(text, width)
             if lines > heights.get(i, 1):
                 heights[i] = lines
 
@@ -341,18 +349,19 @@ def store(sheet, row: int, cells: list[tuple[int, tuple]]) -> None:
     xlsxwriter's write_string puts it."""
     if recorder is not None:
         recorder.append(("row", sheet.name, row, cells))
-    if not sheet.constant_memory:
-        shared = sheet.str_table._get_shared_string_index
-        cells = [(col, _new(CellStringTuple, (shared(cell[0]), cell[1])) if type(cell) is CellStringTuple else cell)
-                 for col, cell in cells]
-    elif row > sheet.previous_row:
+    if sheet.constant_memory and row > sheet.previous_row:
         sheet._write_single_row(row)
     sheet._check_dimensions(row, cells[0][0])
     if len(cells) > 1:
         sheet._check_dimensions(row, cells[-1][0])
     table_row = sheet.table[row]
-    for col, cell in cells:
-        table_row[col] = cell
+    if sheet.constant_memory:
+        for col, cell in cells:
+            table_row[col] = cell
+    else:
+        shared = sheet.str_table._get_shared_string_index
+        for col, cell in cells:
+            table_row[col] = _new(CellStringTuple, (shared(cell[0]), cell[1])) if type(cell) is CellStringTuple else cell
 
 
 class Table:
@@ -372,10 +381,15 @@ class Table:
         self.row = 1  # next 0-based row to write
         self.urls = 0
         self.wrapped = {c.key: c.width for c in self.columns if c.style == "wrap"}
+        first = 0  # neighbouring columns of one width and style are set in one call
         for i, column in enumerate(self.columns):
-            self.sheet.set_column(i, i, column.width, self.formats[column.key])
-            self.sheet.write_string(0, i, column.header, book.styles["header"])
-        lines = max(text_lines(c.header, c.width, bold=True) for c in self.columns)
+            following = self.columns[i + 1] if i + 1 < len(self.columns) else None
+            if following is None or (following.width, following.style) != (column.width, column.style):
+                self.sheet.set_column(first, i, column.width, self.formats[column.key])
+                first = i + 1
+        header = book.styles["header"]
+        store(self.sheet, 0, [(i, CellStringTuple(c.header, header)) for i, c in enumerate(self.columns)])
+        lines = max(fixed_lines(c.header, c.width, bold=True) for c in self.columns)
         self.sheet.set_row(0, max(2, lines) * LINE_HEIGHT + 2)
         self.sheet.freeze_panes(1, 0)
         print_setup(self.sheet, book.title, [c.width for c in self.columns], key_columns)

@@ -60,6 +60,23 @@ def partner_blocks(frame, partners: list[PartnerMonth], first_row: int = 2) -> d
     return blocks
 
 
+def columns(frame) -> dict[str, list]:
+    """A frame's columns as lists of plain values (what Series.tolist gives). A statement's few
+    rows come out of one object array (a column at a time costs 10 us a column in pandas'
+    indexing, 0.3 ms for the Sales sheet); a month's many rows column by column, which is
+    faster there and copies one column at a time."""
+    if len(frame) < 1000:
+        return dict(zip(frame.columns, frame.to_numpy(object).T.tolist()))
+    return {name: frame[name].tolist() for name in frame.columns}
+
+
+def records(frame) -> list[dict]:
+    """A frame's rows as dicts of plain values: itertuples and to_dict build theirs at half a
+    millisecond a call, more than a statement's two claims are worth."""
+    col = columns(frame)
+    return [dict(zip(col, row)) for row in zip(*col.values())]
+
+
 def value(x):
     """pandas missing values as None."""
     if x is None:

@@ -3,11 +3,10 @@ Adjustments (R17), and the Ledger of every point movement (O3) that cites them."
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from typing import Sequence
 
 from ..xlsx import Book, Column, Table
-from .common import Context
+from .common import Context, columns
 
 
 def ledger_table(book: Book) -> Table:
@@ -65,7 +64,7 @@ def write_adjustments(ctx: Context) -> None:
     frame = ctx.result.adjustments
     if not len(frame):
         return
-    col = {name: frame[name].tolist() for name in frame.columns}
+    col = columns(frame)
     ctx.tables.adjustments.write_many(len(frame), {
         "adjustment_id": col["adjustment_id"], "partner_id": col["partner_id"], "date": col["date"],
         "points": col["points"], "status": col["status"],
@@ -98,7 +97,7 @@ def write_sales(ctx: Context) -> None:
     n = len(frame)
     if not n:
         return
-    col = {name: frame[name].tolist() for name in frame.columns}
+    col = columns(frame)
     numbers = range(2, n + 2)
     partner_rows = [str(rows[pid]) for pid in col["partner_id"]]
     first_of_block = [i == 0 or col["partner_id"][i - 1] != col["partner_id"][i] for i in range(n)]
@@ -138,7 +137,7 @@ def write_activities(ctx: Context) -> None:
     frame = ctx.result.activities
     if not len(frame):
         return
-    col = {name: frame[name].tolist() for name in frame.columns}
+    col = columns(frame)
     values = {"activity_id": col["activity_id"], "partner_id": col["partner_id"], "date": col["date"],
               "activity": col["activity_text"], "type": col["activity"], "approved_on": col["approved_on"],
               "description": col["description"], "file": col["source_file"], "sheet": col["source_sheet"],
@@ -148,105 +147,111 @@ def write_activities(ctx: Context) -> None:
     activities.write_many(len(frame), values, {key: (fs[key], cached[key]) for key in fs})
 
 
+LEDGER_COLUMNS = ("id", "date", "source", "explanation", "file", "sheet", "row", "amount_f", "amount",
+                  "points_f", "points", "target", "text")
+
+
 def write_ledger(ctx: Context) -> dict[str, list]:
-    """Ledger (O3): every point movement, traceable to its source row. Built as columns (a
-    million sale lines make a million ledger rows) and ordered by partner, then opening
-    balance, sales (each followed by its bonus), activities, adjustments (R17), month close. Returns the
-    rows written, as columns (a statement lists them)."""
+    """Ledger (O3): every point movement, traceable to its source row, ordered by partner, then
+    opening balance, sales (each followed by its bonus), activities, adjustments (R17), month
+    close. Built as plain lists, one section after another, then put in order by one sort: a
+    statement's ten lines cost no more than their strings, and a month's million sale lines
+    (already in partner order) are one run for the sort. Returns the rows written, as columns
+    (a statement lists them)."""
     tables = ctx.tables
     ledger, partners, sales, activities = tables.ledger, tables.partners, tables.sales, tables.activities
     rules, result = ctx.rules, ctx.result
     bonus_level = rules.level(rules.bonus_level).name
     position = {p.partner_id: i for i, p in enumerate(result.partners)}
-    prows = pd.Series(range(2, len(result.partners) + 2), dtype="int64").astype(str)
-    pieces = [pd.DataFrame({
-        "order": range(len(result.partners)), "section": 0, "seq": 0,
-        "id": [p.partner_id for p in result.partners], "date": result.month,
-        "source": "Opening balance", "explanation": [f"Opening points: {p.opening_note}" for p in result.partners],
-        "points_f": "=" + partners.ref + "!$" + partners.letter["opening_points"] + "$" + prows,
-        "points": [p.opening_points for p in result.partners],
-        "target": partners.link("opening_points") + prows, "text": f"{partners.name} row " + prows})]
+    keys: list[tuple[int, int, int]] = []  # (partner, section, line in section): the Ledger's order
+    column: dict[str, list] = {key: [] for key in LEDGER_COLUMNS}
+
+    def add(order: list[int], section: int, seq: Sequence[int], **values) -> None:
+        """Append a section's lines; a value given once holds on every line, a column not given
+        is blank."""
+        n = len(order)
+        keys.extend(zip(order, [section] * n, seq))
+        for key, lines in column.items():
+            value = values.get(key)
+            lines.extend(value if isinstance(value, list) else [value] * n)
+
+    n = len(result.partners)
+    prows = [str(i) for i in range(2, n + 2)]
+    opening = "=" + partners.ref + "!$" + partners.letter["opening_points"] + "$"
+    add(list(range(n)), 0, [0] * n, id=[p.partner_id for p in result.partners], date=result.month,
+        source="Opening balance", explanation=[f"Opening points: {p.opening_note}" for p in result.partners],
+        points_f=[opening + r for r in prows], points=[p.opening_points for p in result.partners],
+        target=[partners.link("opening_points") + r for r in prows],
+        text=[f"{partners.name} row {r}" for r in prows])
     frame = result.sales
     if len(frame):
-        numbers = pd.Series(range(2, len(frame) + 2), dtype="int64").astype(str)
-        common = {"order": frame["partner_id"].map(position).to_numpy(), "section": 1,
-                  "id": frame["partner_id"].to_numpy(), "date": frame["invoice_date"].to_numpy(),
-                  "file": frame["source_file"].to_numpy(), "sheet": frame["source_sheet"].to_numpy(),
-                  "row": frame["source_row"].to_numpy(), "amount": frame["amount_usd"].to_numpy(),
-                  "amount_f": ("=" + sales.ref + "!$" + sales.letter["amount_usd"] + "$" + numbers).to_numpy(),
-                  "target": (sales.link("invoice_id") + numbers).to_numpy(), "text": frame["invoice_id"].to_numpy()}
-        seq = np.arange(len(frame)) * 2
-        pieces.append(pd.DataFrame(dict(
-            common, seq=seq, source=np.where(frame["amount_usd"] < 0, "Credit note", "Sale"),
+        ids, amounts = frame["partner_id"].tolist(), frame["amount_usd"].tolist()
+        numbers = [str(i) for i in range(2, len(ids) + 2)]
+        amount_f, points_f, bonus_f, target = (
+            [start + r for r in numbers] for start in (
+                "=" + sales.ref + "!$" + sales.letter["amount_usd"] + "$",
+                "=" + sales.ref + "!$" + sales.letter["points"] + "$",
+                "=" + sales.ref + "!$" + sales.letter["bonus"] + "$", sales.link("invoice_id")))
+        common = {"id": ids, "date": frame["invoice_date"].tolist(), "file": frame["source_file"].tolist(),
+                  "sheet": frame["source_sheet"].tolist(), "row": frame["source_row"].tolist(),
+                  "amount": amounts, "amount_f": amount_f, "target": target, "text": frame["invoice_id"].tolist()}
+        order = [position[pid] for pid in ids]
+        add(order, 1, range(0, 2 * len(ids), 2), **common,
+            source=["Credit note" if a < 0 else "Sale" for a in amounts],
             explanation="R3: 1 point per whole USD_PER_POINT of the amount, truncated",
-            points_f=("=" + sales.ref + "!$" + sales.letter["points"] + "$" + numbers).to_numpy(),
-            points=frame["points"].to_numpy())))
-        bonus = (frame["status_at_date"] == bonus_level).to_numpy()
-        if bonus.any():
-            pieces.append(pd.DataFrame(dict(
-                {key: value[bonus] if isinstance(value, np.ndarray) else value for key, value in common.items()},
-                seq=seq[bonus] + 1, source="Early-adopter bonus",
+            points_f=points_f, points=frame["points"].tolist())
+        bonus = [i for i, status in enumerate(frame["status_at_date"].tolist()) if status == bonus_level]
+        if bonus:
+            bonus_points = frame["bonus_points"].tolist()
+            add([order[i] for i in bonus], 1, [2 * i + 1 for i in bonus],
+                **{key: [values[i] for i in bonus] for key, values in common.items()},
+                source="Early-adopter bonus",
                 explanation=f"R4: BONUS_POINTS per whole BONUS_PER_USD while {bonus_level}",
-                points_f=("=" + sales.ref + "!$" + sales.letter["bonus"] + "$" + numbers).to_numpy()[bonus],
-                points=frame["bonus_points"].to_numpy()[bonus])))
+                points_f=[bonus_f[i] for i in bonus], points=[bonus_points[i] for i in bonus])
     frame = result.activities
     if len(frame):
-        numbers = pd.Series(range(2, len(frame) + 2), dtype="int64").astype(str)
+        ids = frame["partner_id"].tolist()
+        numbers = [str(i) for i in range(2, len(ids) + 2)]
         labels = {a.key: a.label for a in rules.activities}
-        why = frame["reason"].map(lambda reason: f" (not counted: {reason})" if reason else "")
-        pieces.append(pd.DataFrame({
-            "order": frame["partner_id"].map(position).to_numpy(), "section": 2,
-            "seq": np.arange(len(frame)), "id": frame["partner_id"].to_numpy(),
-            "date": frame["date"].to_numpy(), "source": "Activity",
-            "explanation": ("R5: " + frame["activity"].map(labels) + why).to_numpy(),
-            "file": frame["source_file"].to_numpy(), "sheet": frame["source_sheet"].to_numpy(),
-            "row": frame["source_row"].to_numpy(),
-            "points_f": ("=" + activities.ref + "!$" + activities.letter["points"] + "$" + numbers).to_numpy(),
-            "points": frame["points"].to_numpy(), "target": (activities.link("activity_id") + numbers).to_numpy(),
-            "text": frame["activity_id"].to_numpy()}))
+        points_f = "=" + activities.ref + "!$" + activities.letter["points"] + "$"
+        add([position[pid] for pid in ids], 2, range(len(ids)), id=ids, date=frame["date"].tolist(),
+            source="Activity",
+            explanation=[f"R5: {labels[key]}" + (f" (not counted: {reason})" if reason else "")
+                         for key, reason in zip(frame["activity"].tolist(), frame["reason"].tolist())],
+            file=frame["source_file"].tolist(), sheet=frame["source_sheet"].tolist(),
+            row=frame["source_row"].tolist(), points_f=[points_f + r for r in numbers],
+            points=frame["points"].tolist(), target=[activities.link("activity_id") + r for r in numbers],
+            text=frame["activity_id"].tolist())
     frame = result.adjustments
     if len(frame):
         adjustments = tables.adjustments
-        numbers = pd.Series(range(2, len(frame) + 2), dtype="int64").astype(str)
-        status = frame["status"].map(lambda s: f"; status set to {s}" if s else "")
-        pieces.append(pd.DataFrame({
-            "order": frame["partner_id"].map(position).to_numpy(), "section": 3,
-            "seq": np.arange(len(frame)), "id": frame["partner_id"].to_numpy(),
-            "date": frame["date"].to_numpy(), "source": "Adjustment",
-            "explanation": ("R17: " + frame["reason"].astype(str) + " (approved by "
-                            + frame["approved_by"].astype(str) + ")" + status).to_numpy(),
-            "file": frame["source_file"].to_numpy(), "sheet": frame["source_sheet"].to_numpy(),
-            "row": frame["source_row"].to_numpy(),
-            "points_f": ("=" + adjustments.ref + "!$" + adjustments.letter["points"] + "$" + numbers).to_numpy(),
-            "points": frame["points"].astype(float).to_numpy(),
-            "target": (adjustments.link("adjustment_id") + numbers).to_numpy(),
-            "text": frame["adjustment_id"].to_numpy()}))
-    closes = []
+        ids = frame["partner_id"].tolist()
+        numbers = [str(i) for i in range(2, len(ids) + 2)]
+        points_f = "=" + adjustments.ref + "!$" + adjustments.letter["points"] + "$"
+        add([position[pid] for pid in ids], 3, range(len(ids)), id=ids, date=frame["date"].tolist(),
+            source="Adjustment",
+            explanation=[f"R17: {reason} (approved by {by})" + (f"; status set to {status}" if status else "")
+                         for reason, by, status in zip(frame["reason"].tolist(), frame["approved_by"].tolist(),
+                                                       frame["status"].tolist())],
+            file=frame["source_file"].tolist(), sheet=frame["source_sheet"].tolist(),
+            row=frame["source_row"].tolist(), points_f=[points_f + r for r in numbers],
+            points=[float(p) for p in frame["points"].tolist()],
+            target=[adjustments.link("adjustment_id") + r for r in numbers], text=frame["adjustment_id"].tolist())
     for i, p in enumerate(result.partners):
         adjustment = p.closing_points - (p.opening_points + p.sales_points + p.bonus_points + p.activity_points
                                          + p.adjustment_points)
         if adjustment:
             prow = i + 2
             refs = "+".join(partners.cell(k, prow) for k in ("opening_points", "sales", "bonus", "activity", "adjustment"))
-            closes.append({
-                "order": i, "section": 4, "seq": 0, "id": p.partner_id, "date": result.end,
-                "source": "Month close",
-                "explanation": ("R10: downgraded, points set to the new level's threshold" if p.rank < p.opening_rank
-                                else "R3: the balance never goes below 0"),
-                "points_f": f"={partners.cell('closing', prow)}-({refs})", "points": adjustment,
-                "target": partners.link("closing") + str(prow), "text": f"{partners.name} row {prow}"})
-    if closes:
-        pieces.append(pd.DataFrame(closes))
-    rows = pd.concat(pieces, ignore_index=True)
-    rows = rows.iloc[np.lexsort((rows["seq"].to_numpy(), rows["section"].to_numpy(), rows["order"].to_numpy()))]
-    column = {key: (rows[key].tolist() if key in rows else [None] * len(rows)) for key in (
-        "id", "date", "source", "explanation", "file", "sheet", "row", "amount_f", "amount",
-        "points_f", "points", "target", "text")}
-    column["amount_f"] = [f if isinstance(f, str) else None for f in column["amount_f"]]
-    column["row"] = [None if r is None or r != r else int(r) for r in column["row"]]
-    ledger.write_many(len(rows), {key: column[key] for key in ("id", "date", "source", "explanation", "file", "sheet", "row")},
+            add([i], 4, [0], id=[p.partner_id], date=result.end, source="Month close",
+                explanation=("R10: downgraded, points set to the new level's threshold" if p.rank < p.opening_rank
+                             else "R3: the balance never goes below 0"),
+                points_f=[f"={partners.cell('closing', prow)}-({refs})"], points=[adjustment],
+                target=[partners.link("closing") + str(prow)], text=[f"{partners.name} row {prow}"])
+    ordered = sorted(range(len(keys)), key=keys.__getitem__)
+    column = {key: list(map(lines.__getitem__, ordered)) for key, lines in column.items()}
+    ledger.write_many(len(ordered), {key: column[key] for key in ("id", "date", "source", "explanation", "file", "sheet", "row")},
                       {"amount": (column["amount_f"], column["amount"]),
                        "points": (column["points_f"], column["points"])},
                       {"reference": (column["target"], column["text"])})
     return column
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..engine import NfrRow
 from ..xlsx import Book, Column, Table
-from .common import Context, value
+from .common import Context, columns, records, value
 
 
 def nfr_table(book: Book) -> Table:
@@ -58,7 +58,7 @@ def write_leads(ctx: Context) -> None:
     leads = ctx.tables.leads
     frame = ctx.result.leads
     if len(frame):
-        col = {name: frame[name].tolist() for name in frame.columns}
+        col = columns(frame)
         leads.write_many(len(frame), {
             "lead_id": col["lead_id"], "received_on": col["received_on"], "territory": col["territory"],
             "company": col["company"], "contact": col["contact"], "assigned": col["assigned_to"],
@@ -79,16 +79,16 @@ def write_coop(ctx: Context) -> None:
     }
     minimum = ctx.rules.level(ctx.rules.coop_min_level).rank
     status_ref = partners.ref + "!$" + partners.letter["opening_status"] + "$"
-    for claim in ctx.result.claims.itertuples(index=False):
-        requested = value(claim.requested_usd)
-        values = {"claim_id": claim.claim_id, "partner_id": claim.partner_id, "date": claim.date,
-                  "expense": float(claim.expense_usd), "requested": requested,
-                  "description": claim.description, "file": claim.source_file,
-                  "sheet": claim.source_sheet, "row": claim.source_row}
-        eligible = ctx.rules.level_by_name(claim.status_at_date).rank >= minimum
-        formulas = {"status": (f"={status_ref}{rows[claim.partner_id]}", claim.status_at_date),
+    for claim in records(ctx.result.claims):
+        requested = value(claim["requested_usd"])
+        values = {"claim_id": claim["claim_id"], "partner_id": claim["partner_id"], "date": claim["date"],
+                  "expense": float(claim["expense_usd"]), "requested": requested,
+                  "description": claim["description"], "file": claim["source_file"],
+                  "sheet": claim["source_sheet"], "row": claim["source_row"]}
+        eligible = ctx.rules.level_by_name(claim["status_at_date"]).rank >= minimum
+        formulas = {"status": (f"={status_ref}{rows[claim['partner_id']]}", claim["status_at_date"]),
                     "eligible": (fs["eligible"], eligible),
-                    "reimbursement": (fs["reimbursement"], float(claim.reimbursement_usd)),
-                    "reason": (fs["reason"], claim.reason)}
+                    "reimbursement": (fs["reimbursement"], float(claim["reimbursement_usd"])),
+                    "reason": (fs["reason"], claim["reason"])}
         coop.write(values, formulas)
 

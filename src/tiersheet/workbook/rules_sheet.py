@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
+
+from xlsxwriter.worksheet import CellStringTuple
 
 from ..config import Rules
-from ..xlsx import Book, fit_row, print_setup
+from ..xlsx import Book, fit_row, print_setup, store, value_cell
 
+@lru_cache(maxsize=1024)
 def name_for(*parts: str) -> str:
-    """A defined name such as THRESHOLD_GOLD from rules keys."""
+    """A defined name such as THRESHOLD_GOLD from rules keys (remembered: every statement asks
+    for the same few)."""
     return "_".join(re.sub(r"[^A-Za-z0-9]+", "_", p).strip("_").upper() for p in parts)
 
 
@@ -97,11 +102,12 @@ def write_rules(book: Book, rules: Rules, month: date, end: date, source: str,
         rows = [row for row in rows if row[1] in needed]
     for r, (rule, name, value, meaning) in enumerate(rows, start=1):
         fit_row(sheet, r, [(name, widths[1]), (value, widths[2]), (meaning, widths[3])])
-        sheet.write_string(r, 0, rule)
-        sheet.write_string(r, 1, name)
         style = "date" if isinstance(value, date) else "pct" if name.startswith(("MARGIN_", "FIRST_SALE_DISCOUNT", "COOP_SHARE")) else "text"
-        book.put(sheet, r, 2, value, style)
-        sheet.write_string(r, 3, meaning)
+        cell = value_cell(value, book.style(style), book.styles["date"])
+        # the row in one go, as write_string and Book.put would store it (a statement has 30 of them)
+        store(sheet, r, [(0, CellStringTuple(rule, None)), (1, CellStringTuple(name, None)),
+                         *([(2, cell)] if cell is not None else []), (3, CellStringTuple(meaning, None))])
+        book.values += cell is not None
         cells[name] = f"Rules!$C${r + 1}"
         book.xl.define_name(name, f"=Rules!$C${r + 1}")
     counts = {"LEVEL_": len(rules.levels), "THRESHOLD_": len(rules.levels), "MARGIN_": len(rules.levels),

@@ -22,7 +22,7 @@ from ..engine import MonthResult
 from ..outputs import atomic_output
 from ..xlsx import Book, Table, cached_value, fit_header, names_in, store, value_cell
 from xlsxwriter.worksheet import CellFormulaTuple
-from .common import Context, Tables, partner_blocks
+from .common import Context, Tables, partner_blocks, records
 from .events import (activities_table, adjustments_table, ledger_table, sales_table, write_activities,
                      write_adjustments, write_ledger, write_sales)
 from .formulas import sales_to_next_formula  # noqa: F401  (O5; tests import it from here)
@@ -246,11 +246,11 @@ class StatementWriter:
         page.section(f"Leads given to you in {month} (R14)")
         if len(view.leads):
             page.headers("Received on", "Lead ID", "Territory", "Company and contact")
-            for lead in view.leads.itertuples(index=False):
-                page.text(0, lead.received_on, "date")
-                page.text(1, lead.lead_id)
-                page.text(2, lead.territory)
-                page.text(3, " / ".join(str(x) for x in (lead.company, lead.contact) if x is not None and x == x and x != ""))
+            for lead in records(view.leads):
+                page.text(0, lead["received_on"], "date")
+                page.text(1, lead["lead_id"])
+                page.text(2, lead["territory"])
+                page.text(3, " / ".join(str(x) for x in (lead["company"], lead["contact"]) if x is not None and x == x and x != ""))
                 page.next()
         else:
             leads_level = rules.level(rules.leads_level)
@@ -262,11 +262,11 @@ class StatementWriter:
         coop: Table | None = ctx.tables.coop
         if coop is not None:
             page.headers("Date", "Claim ID", "Reimbursed USD", "Why")
-            for i, claim in enumerate(view.claims.itertuples(index=False)):
-                page.text(0, claim.date, "date")
-                page.text(1, claim.claim_id)
-                page.formula(2, f"={coop.cell('reimbursement', i + 2)}", float(claim.reimbursement_usd), "money")
-                page.formula(3, f"={coop.cell('reason', i + 2)}", claim.reason)
+            for i, claim in enumerate(records(view.claims)):
+                page.text(0, claim["date"], "date")
+                page.text(1, claim["claim_id"])
+                page.formula(2, f"={coop.cell('reimbursement', i + 2)}", float(claim["reimbursement_usd"]), "money")
+                page.formula(3, f"={coop.cell('reason', i + 2)}", claim["reason"])
                 page.next()
         else:
             page.text(0, "none this month")
