@@ -217,12 +217,17 @@ def test_i8_index_csv_neutralises_formula_text():
 
 
 @needs_soffice
-def test_o5_pdf_copies_beside_the_statements(tmp_path):
+def test_o5_pdf_copies_beside_the_statements(tmp_path, monkeypatch):
+    """In batches of 5, two LibreOffice processes at a time (--jobs 2): every statement gets its PDF."""
+    from tiersheet import statements
+    monkeypatch.setattr(statements, "PDF_BATCH", 5)
     out = tmp_path / "out"
-    result = invoke("run", str(SAMPLES), "--out", str(out), "--pdf", "-q")
+    result = invoke("run", str(SAMPLES), "--out", str(out), "--pdf", "--jobs", "2", "-q")
     assert result.exit_code == 0, result.output
     folder = out / "statements" / "2025-03"
-    for row in read_index(folder):
+    rows = read_index(folder)
+    assert len(rows) > 10 and len(list(folder.glob("*.pdf"))) == len(rows)
+    for row in rows:
         assert row["pdf"] == row["file"].replace(".xlsx", ".pdf")
         assert (folder / row["pdf"]).read_bytes().startswith(b"%PDF")
 

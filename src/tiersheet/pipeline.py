@@ -18,7 +18,7 @@ from .filenames import file_stems
 from .inbox import inbox_files, read_inbox
 from .statements import Written, finish_statements, statement_files, statement_share
 from .workbook import write_month
-from .workers import Workers
+from .workers import Arriving, Workers
 
 STATEMENTS = ("last", "all", "none")  # which months get partner statements (O1)
 
@@ -54,20 +54,6 @@ def few_collections():
     finally:
         gc.set_threshold(*threshold)
         gc.unfreeze()
-
-
-class Arriving:
-    """Items that arrive as workers finish, with their number known beforehand, so that a
-    progress bar can count them."""
-
-    def __init__(self, items: Iterable, count: int):
-        self.items, self.count = items, count
-
-    def __len__(self) -> int:
-        return self.count
-
-    def __iter__(self) -> Iterator:
-        return iter(self.items)
 
 
 def month_workbook(path: Path, month: MonthResult, result: RunResult, inbox_name: str,
@@ -174,7 +160,8 @@ def run_inbox(inbox: Path, out: Path, rules: Rules | RuleBook, rules_source: str
                     made = list(bar)
                 order = {f"{stems[month.month][p.partner_id]}.xlsx": i for i, p in enumerate(month.partners)}
                 made.sort(key=lambda path: order[path.name])  # partner order, however they arrived
-                folders.append(finish_statements(out, month, stems[month.month], made, pdf, progress))
+                folders.append(finish_statements(out, month, stems[month.month], made, pdf, progress,
+                                                 workers.jobs))
             seconds["statements"] = time.perf_counter() - started
         except KeyboardInterrupt:
             workers.stop()  # first: the workers' files are then whole or gone

@@ -8,6 +8,7 @@ import csv
 import io
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from .engine import MonthResult
 from .filenames import file_stems
 from .outputs import write_bytes, write_text
 from .verify import VerifyError, find_soffice
+from .workers import Arriving
 from .workbook import partner_views, write_statement
 
 INDEX_HEADER = ["partner_id", "partner_name", "email", "file", "pdf"]  # the mailer's contract
@@ -78,11 +80,11 @@ def statement_share(out: Path, result: MonthResult, stems: dict[str, str], first
 
 
 def finish_statements(out: Path, result: MonthResult, stems: dict[str, str], files: list[Path],
-                      pdf: bool = False, progress: Callable | None = None) -> Written:
+                      pdf: bool = False, progress: Callable | None = None, jobs: int = 1) -> Written:
     """After the statements: their PDFs (when asked), then index.csv, listing only what is there."""
     written = Written(month_folder(out, result.month), files)
     if pdf:
-        written.pdfs = to_pdf(written.files, progress)
+        written.pdfs = to_pdf(written.files, progress, jobs=jobs)
     made = {path.stem for path in written.pdfs}
     rows = [[p.partner_id, p.name, p.email, f"{stems[p.partner_id]}.xlsx",
              f"{stems[p.partner_id]}.pdf" if stems[p.partner_id] in made else ""] for p in result.partners]
@@ -90,28 +92,34 @@ def finish_statements(out: Path, result: MonthResult, stems: dict[str, str], fil
     return written
 
 
-def to_pdf(paths: list[Path], progress: Callable | None = None, timeout: float = 600) -> list[Path]:
+def to_pdf(paths: list[Path], progress: Callable | None = None, timeout: float = 600, jobs: int = 1) -> list[Path]:
     """A PDF beside each workbook, rendered by LibreOffice in batches (one headless process per
-    PDF_BATCH files, in a throw-away profile as verify uses) and moved into place atomically."""
+    PDF_BATCH files, in a throw-away profile as verify uses; `jobs` of them at a time) and moved
+    into place atomically."""
     progress = progress or (lambda label, items: nullcontext(items))
     soffice = find_soffice()
     batches = [paths[i:i + PDF_BATCH] for i in range(0, len(paths), PDF_BATCH)]
-    made = []
-    with progress("PDF copies       ", batches) as bar:
-        for batch in bar:
-            with tempfile.TemporaryDirectory(prefix="tiersheet-pdf-") as scratch:
-                profile, into = Path(scratch) / "profile", Path(scratch) / "pdf"
-                command = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-                           "--convert-to", "pdf", "--outdir", str(into), *map(str, batch)]
-                try:
-                    subprocess.run(command, capture_output=True, timeout=timeout + 2 * len(batch),
-                                   stdin=subprocess.DEVNULL)
-                except subprocess.TimeoutExpired:
-                    raise VerifyError(f"LibreOffice did not make the PDFs of {batch[0].parent} in time") from None
-                for path in batch:
-                    rendered = into / f"{path.stem}.pdf"
-                    if rendered.is_file():
-                        target = path.with_suffix(".pdf")
-                        write_bytes(target, rendered.read_bytes())
-                        made.append(target)
-    return made
+
+    def render(batch: list[Path]) -> list[Path]:
+        made = []
+        with tempfile.TemporaryDirectory(prefix="tiersheet-pdf-") as scratch:
+            profile, into = Path(scratch) / "profile", Path(scratch) / "pdf"
+            command = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+                       "--convert-to", "pdf", "--outdir", str(into), *map(str, batch)]
+            try:
+                subprocess.run(command, capture_output=True, timeout=timeout + 2 * len(batch),
+                               stdin=subprocess.DEVNULL)
+            except subprocess.TimeoutExpired:
+                raise VerifyError(f"LibreOffice did not make the PDFs of {batch[0].parent} in time") from None
+            for path in batch:
+                rendered = into / f"{path.stem}.pdf"
+                if rendered.is_file():
+                    target = path.with_suffix(".pdf")
+                    write_bytes(target, rendered.read_bytes())
+                    made.append(target)
+        return made
+
+    # Threads suffice: each only waits for its LibreOffice process.
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, \
+            progress("PDF copies       ", Arriving(pool.map(render, batches), len(batches))) as bar:
+        return [pdf for rendered in bar for pdf in rendered]

@@ -90,6 +90,20 @@ def _work(send: Connection, task: Task) -> None:
     send.close()
 
 
+class Arriving:
+    """Items that arrive as workers finish, with their number known beforehand, so that a
+    progress bar can count them."""
+
+    def __init__(self, items: Iterable, count: int):
+        self.items, self.count = items, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator:
+        return iter(self.items)
+
+
 class Workers:
     """Up to `jobs` tasks at a time, in the order submitted; results are taken by tag with
     `finished`. Use as a context manager: leaving it early (an error, Ctrl-C) stops every worker
