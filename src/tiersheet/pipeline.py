@@ -91,6 +91,19 @@ def share_size(partners: int, jobs: int) -> int:
     return max(1, min(500, -(-partners // (jobs * 4))))
 
 
+def queue_statements(workers: Workers, out: Path, months: list[MonthResult],
+                     stems: dict[date, dict[str, str]]) -> dict[date, list[tuple[date, int]]]:
+    """Queue each month's statements for the workers in shares (behind the workbooks, so that
+    no worker waits between them); returns each month's share tags."""
+    shares = {}
+    for month in months:
+        size = share_size(len(month.partners), workers.jobs)
+        shares[month.month] = [(month.month, first) for first in range(0, len(month.partners), size)]
+        for tag in shares[month.month]:
+            workers.submit(tag, statement_share, out, month, stems[month.month], tag[1], tag[1] + size)
+    return shares
+
+
 def run_inbox(inbox: Path, out: Path, rules: Rules | RuleBook, rules_source: str, through: date | None = None,
               progress: Callable | None = None,
               announce: Callable[[list[date]], None] | None = None,
@@ -133,13 +146,7 @@ def run_inbox(inbox: Path, out: Path, rules: Rules | RuleBook, rules_source: str
 
             chosen = {"last": result.months[-1:], "all": result.months, "none": []}[statements]
             stems = {month.month: file_stems(p.partner_id for p in month.partners) for month in chosen}
-            shares = {}
-            if workers.jobs > 1:  # queued behind the workbooks, so no worker waits between them
-                for month in chosen:
-                    size = share_size(len(month.partners), workers.jobs)
-                    shares[month.month] = [(month.month, first) for first in range(0, len(month.partners), size)]
-                    for tag in shares[month.month]:
-                        workers.submit(tag, statement_share, out, month, stems[month.month], tag[1], tag[1] + size)
+            shares = queue_statements(workers, out, chosen, stems) if workers.jobs > 1 else {}
 
             started = time.perf_counter()
             with progress("Writing workbooks", Arriving(workers.finished(paths), len(paths))) as bar:
@@ -152,16 +159,16 @@ def run_inbox(inbox: Path, out: Path, rules: Rules | RuleBook, rules_source: str
             started = time.perf_counter()
             folders, statement_cells = [], {}
             for month in chosen:
+                own = stems[month.month]
                 if month.month in shares:
                     files = shared_files(workers.finished(shares[month.month]), statement_cells)
                 else:
-                    files = statement_files(out, month, stems[month.month], stats=statement_cells)
+                    files = statement_files(out, month, own, stats=statement_cells)
                 with progress(f"Statements {month.month:%Y-%m}", Arriving(files, len(month.partners))) as bar:
                     made = list(bar)
-                order = {f"{stems[month.month][p.partner_id]}.xlsx": i for i, p in enumerate(month.partners)}
+                order = {f"{own[p.partner_id]}.xlsx": i for i, p in enumerate(month.partners)}
                 made.sort(key=lambda path: order[path.name])  # partner order, however they arrived
-                folders.append(finish_statements(out, month, stems[month.month], made, pdf, progress,
-                                                 workers.jobs))
+                folders.append(finish_statements(out, month, own, made, pdf, progress, workers.jobs))
             seconds["statements"] = time.perf_counter() - started
         except KeyboardInterrupt:
             workers.stop()  # first: the workers' files are then whole or gone
