@@ -1,0 +1,63 @@
+"""workers.Workers on plain functions (issue 14): results by tag; one job runs in this process
+and only when asked; several run in forked processes, none left after the block."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from tiersheet.errors import TiersheetError
+from tiersheet.workers import WorkerFailed, Workers, can_fork
+
+calls: list[int] = []
+
+
+def double(number: int) -> tuple[int, int]:
+    calls.append(number)
+    return number * 2, os.getpid()
+
+
+def slow(number: int) -> int:
+    time.sleep(60)
+    return number
+
+
+def fail(message: str) -> None:
+    raise TiersheetError(message)
+
+
+def test_o9_one_job_runs_each_task_here_when_its_result_is_asked_for():
+    calls.clear()
+    with Workers(1) as workers:
+        for number in (1, 2, 3):
+            workers.submit(number, double, number)
+        assert calls == []  # nothing runs before its result is wanted
+        assert [tag for tag, _ in workers.finished([2])] == [2]
+        assert calls == [2]
+        results = dict(workers.finished([1, 3]))
+    assert results == {1: (2, os.getpid()), 3: (6, os.getpid())}
+
+
+@pytest.mark.skipif(not can_fork(), reason="worker processes are forked")
+def test_o9_several_jobs_run_in_other_processes_and_none_outlives_the_block():
+    with Workers(3) as workers:
+        for tag in range(3):
+            workers.submit(tag, double, 20 + tag)
+        for tag in range(3, 6):
+            workers.submit(tag, slow, tag)
+        results = dict(workers.finished(range(3)))
+        processes = [process for process, _ in workers.running.values()]
+        assert processes and all(process.is_alive() for process in processes)
+    assert [results[tag][0] for tag in range(3)] == [40, 42, 44]
+    assert all(pid != os.getpid() for _, pid in results.values())
+    assert not any(process.is_alive() for process in processes)  # the rest were stopped on leaving
+
+
+@pytest.mark.skipif(not can_fork(), reason="worker processes are forked")
+def test_o9_a_failing_task_raises_worker_failed_with_its_message():
+    with pytest.raises(WorkerFailed, match="^disk full on X$"):
+        with Workers(2) as workers:
+            workers.submit("a", fail, "disk full on X")
+            list(workers.finished(["a"]))
