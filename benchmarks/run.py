@@ -35,6 +35,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterable
 
 HERE = Path(__file__).resolve().parent
 
@@ -196,12 +197,29 @@ def recording_public_writes():
             setattr(ws.Worksheet, name, original)
 
 
-def phase_capture(inbox: str, folder: str) -> dict:
-    """An untimed run that records every row it stores, one pickle per workbook, with formats
-    by style name, so that the floor can write exactly the same cells."""
+def capture(writers: Iterable, folder: str) -> dict:
+    """Run each workbook writer with every cell it stores recorded, and keep one pickle per
+    workbook (its mode, sheet names and records, formats by style name), so that the floor can
+    write exactly the same cells the same way."""
     import pickle
 
     from tiersheet import xlsx
+
+    files = 0
+    with recording_public_writes():
+        for index, writer in enumerate(writers):
+            xlsx.recorder = []
+            writer.write()
+            sheets, records = recorded(writer.book, xlsx.recorder)
+            with open(Path(folder) / f"capture-{index:05d}.pickle", "wb") as handle:
+                pickle.dump((writer.book.xl.in_memory, sheets, records), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            files += 1
+    xlsx.recorder = None
+    return {"files": files}
+
+
+def phase_capture(inbox: str, folder: str) -> dict:
+    """An untimed run that records the cells of every monthly workbook."""
     from tiersheet.config import load_rules
     from tiersheet.engine import run_engine
     from tiersheet.inbox import read_inbox
@@ -209,25 +227,13 @@ def phase_capture(inbox: str, folder: str) -> dict:
 
     rules = load_rules()
     result = run_engine(read_inbox(Path(inbox), rules), rules)
-    files = 0
-    for index, month in enumerate(result.months):
-        xlsx.recorder = []
-        writer = MonthWriter(Path(folder) / "scratch.xlsx", month, result, Path(inbox).name, "default")
-        with recording_public_writes():
-            writer.write()
-        sheets, records = recorded(writer.book, xlsx.recorder)
-        with open(Path(folder) / f"capture-{index:05d}.pickle", "wb") as handle:
-            pickle.dump((False, sheets, records), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        files += 1
-    xlsx.recorder = None
-    return {"files": files}
+    scratch = Path(folder) / "scratch.xlsx"
+    return capture((MonthWriter(scratch, month, result, Path(inbox).name, "default") for month in result.months),
+                   folder)
 
 
 def phase_capture_statements(inbox: str, folder: str) -> dict:
-    """Like phase_capture, for the last month's partner statements (one pickle per file)."""
-    import pickle
-
-    from tiersheet import xlsx
+    """Like phase_capture, for the last month's partner statements."""
     from tiersheet.config import load_rules
     from tiersheet.engine import run_engine
     from tiersheet.inbox import read_inbox
@@ -235,18 +241,8 @@ def phase_capture_statements(inbox: str, folder: str) -> dict:
 
     rules = load_rules()
     month = run_engine(read_inbox(Path(inbox), rules), rules).months[-1]
-    files = 0
-    for index, view in enumerate(partner_views(month)):
-        xlsx.recorder = []
-        writer = StatementWriter(Path(folder) / "scratch.xlsx", view)
-        with recording_public_writes():
-            writer.write()
-        sheets, records = recorded(writer.book, xlsx.recorder)
-        with open(Path(folder) / f"capture-{index:05d}.pickle", "wb") as handle:
-            pickle.dump((True, sheets, records), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        files += 1
-    xlsx.recorder = None
-    return {"files": files}
+    scratch = Path(folder) / "scratch.xlsx"
+    return capture((StatementWriter(scratch, view) for view in partner_views(month)), folder)
 
 
 def phase_floor(folder: str) -> dict:
