@@ -16,7 +16,7 @@ from .config import RuleBook, Rules, rule_book
 from .engine import MonthResult, RunResult, close_months, run_months
 from .filenames import file_stems
 from .inbox import inbox_files, read_inbox
-from .statements import Written, finish_statements, statement_files, statement_share
+from .statements import Written, finish_statements, statement_share, write_statements
 from .workbook import write_month
 from .workers import Arriving, Workers
 
@@ -91,17 +91,27 @@ def share_size(partners: int, jobs: int) -> int:
     return max(1, min(500, -(-partners // (jobs * 4))))
 
 
-def queue_statements(workers: Workers, out: Path, months: list[MonthResult],
-                     stems: dict[date, dict[str, str]]) -> dict[date, list[tuple[date, int]]]:
-    """Queue each month's statements for the workers in shares (behind the workbooks, so that
-    no worker waits between them); returns each month's share tags."""
-    shares = {}
-    for month in months:
-        size = share_size(len(month.partners), workers.jobs)
-        shares[month.month] = [(month.month, first) for first in range(0, len(month.partners), size)]
-        for tag in shares[month.month]:
-            workers.submit(tag, statement_share, out, month, stems[month.month], tag[1], tag[1] + size)
-    return shares
+def queue_statements(workers: Workers, out: Path, month: MonthResult) -> tuple[dict[str, str], list]:
+    """Queue a month's statements for the workers in shares (behind the workbooks, so that no
+    worker waits between them); returns the month's file stems and its shares' tags."""
+    stems = file_stems(p.partner_id for p in month.partners)
+    size = share_size(len(month.partners), workers.jobs)
+    tags = [(month.month, first) for first in range(0, len(month.partners), size)]
+    for tag in tags:
+        workers.submit(tag, statement_share, out, month, stems, tag[1], tag[1] + size)
+    return stems, tags
+
+
+def shared_statements(workers: Workers, out: Path, month: MonthResult, stems: dict[str, str], tags: list,
+                      pdf: bool, progress: Callable, cells: dict) -> Written:
+    """A month's statements as the workers' shares finish (counted file by file), then its PDFs
+    and index.csv, as `write_statements` does in this process."""
+    files = shared_files(workers.finished(tags), cells)
+    with progress(f"Statements {month.month:%Y-%m}", Arriving(files, len(month.partners))) as bar:
+        made = list(bar)
+    order = {f"{stems[p.partner_id]}.xlsx": i for i, p in enumerate(month.partners)}
+    made.sort(key=lambda path: order[path.name])  # partner order, however they arrived
+    return finish_statements(out, month, stems, made, pdf, progress, workers.jobs)
 
 
 def run_inbox(inbox: Path, out: Path, rules: Rules | RuleBook, rules_source: str, through: date | None = None,
@@ -145,8 +155,8 @@ def run_inbox(inbox: Path, out: Path, rules: Rules | RuleBook, rules_source: str
             seconds["rules"] = time.perf_counter() - started
 
             chosen = {"last": result.months[-1:], "all": result.months, "none": []}[statements]
-            stems = {month.month: file_stems(p.partner_id for p in month.partners) for month in chosen}
-            shares = queue_statements(workers, out, chosen, stems) if workers.jobs > 1 else {}
+            shares = {month.month: queue_statements(workers, out, month) for month in chosen} \
+                if workers.jobs > 1 else {}
 
             started = time.perf_counter()
             with progress("Writing workbooks", Arriving(workers.finished(paths), len(paths))) as bar:
@@ -159,16 +169,11 @@ def run_inbox(inbox: Path, out: Path, rules: Rules | RuleBook, rules_source: str
             started = time.perf_counter()
             folders, statement_cells = [], {}
             for month in chosen:
-                own = stems[month.month]
                 if month.month in shares:
-                    files = shared_files(workers.finished(shares[month.month]), statement_cells)
+                    folders.append(shared_statements(workers, out, month, *shares[month.month], pdf, progress,
+                                                     statement_cells))
                 else:
-                    files = statement_files(out, month, own, stats=statement_cells)
-                with progress(f"Statements {month.month:%Y-%m}", Arriving(files, len(month.partners))) as bar:
-                    made = list(bar)
-                order = {f"{own[p.partner_id]}.xlsx": i for i, p in enumerate(month.partners)}
-                made.sort(key=lambda path: order[path.name])  # partner order, however they arrived
-                folders.append(finish_statements(out, month, own, made, pdf, progress, workers.jobs))
+                    folders.append(write_statements(out, month, pdf, progress, statement_cells))
             seconds["statements"] = time.perf_counter() - started
         except KeyboardInterrupt:
             workers.stop()  # first: the workers' files are then whole or gone

@@ -56,8 +56,9 @@ def write_statements(out: Path, result: MonthResult, pdf: bool = False,
     `progress(label, items)` may return a context manager yielding the items (a progress bar)."""
     progress = progress or (lambda label, items: nullcontext(items))
     stems = file_stems(p.partner_id for p in result.partners)
-    with progress(f"Statements {result.month:%Y-%m}", result.partners) as bar:
-        files = [path for _, path in zip(bar, statement_files(out, result, stems, stats=stats))]
+    files = statement_files(out, result, stems, stats=stats)
+    with progress(f"Statements {result.month:%Y-%m}", Arriving(files, len(result.partners))) as bar:
+        files = list(bar)
     return finish_statements(out, result, stems, files, pdf, progress)
 
 
