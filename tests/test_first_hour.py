@@ -18,6 +18,7 @@ from tiersheet.cli import main
 from tiersheet.config import default_rules_path, load_rules
 from tiersheet.inbox import read_inbox
 
+from interrupts import assert_only_whole_files_after_interrupt
 from test_cli import SAMPLES, write_inbox
 
 BOM = "\ufeff"
@@ -159,25 +160,18 @@ def test_o8_ctrl_c_while_the_program_starts_is_not_a_traceback(monkeypatch, caps
 
 
 def test_o1_real_sigint_during_a_run_leaves_only_whole_workbooks(tmp_path):
-    """A real Ctrl-C (SIGINT) to `python -m tiersheet` while it writes 27 workbooks."""
+    """A real Ctrl-C (SIGINT) to `python -m tiersheet` while it writes 27 workbooks in its own
+    process (tests/test_jobs.py does the same with workers)."""
     out = tmp_path / "out"
     process = subprocess.Popen([sys.executable, "-m", "tiersheet", "run", str(SAMPLES), "--out", str(out),
-                                "--through", "2027-03"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+                                "--through", "2027-03", "--jobs", "1"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not (out.exists() and any(out.glob("tiersheet-*.xlsx"))) and time.monotonic() < deadline:
         time.sleep(0.02)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
-    assert "Traceback" not in stderr
-    complete = sorted(out.glob("tiersheet-*.xlsx"))
-    if process.returncode == 130:
-        assert f"Interrupted: {len(complete)} workbook(s) were completed" in stderr
-    else:  # the run finished before the signal arrived
-        assert process.returncode == 0 and len(complete) == 27
-    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
-    for path in complete:
-        openpyxl.load_workbook(path, read_only=True).close()
+    assert_only_whole_files_after_interrupt(process.returncode, stderr, out, 27)
 
 
 # --- 8.9: workbooks left from an earlier run -------------------------------------------------
