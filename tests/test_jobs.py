@@ -108,10 +108,12 @@ def test_o1_ctrl_c_during_a_parallel_run_leaves_whole_files_and_no_worker(tmp_pa
                                 "--through", "2027-03", "--statements", "all", "--jobs", "3"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, name: value}, start_new_session=True)
+    def writing() -> bool:  # workbooks are done and workers are at work on more, at this moment
+        return out.exists() and len(list(out.glob("tiersheet-*.xlsx"))) >= 2 and len(processes_marked(marker)) > 1
     deadline = time.monotonic() + 60
-    while not (out.exists() and len(list(out.glob("tiersheet-*.xlsx"))) >= 2) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert len(processes_marked(marker)) > 1 or process.poll() is not None  # workers were running
+    while not (caught := writing()) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert caught or process.poll() is not None  # signalled while workers write (or it was done)
     if target == "group":
         os.killpg(process.pid, signal.SIGINT)
     else:
