@@ -131,12 +131,15 @@ def phase_statements(inbox: str, out: str) -> dict:
     from tiersheet.config import load_rules
     from tiersheet.engine import run_engine
     from tiersheet.inbox import read_inbox
+    from tiersheet.pipeline import few_collections
     from tiersheet.statements import write_statements
 
     rules = load_rules()
-    month = run_engine(read_inbox(Path(inbox), rules), rules).months[-1]
-    started = time.perf_counter()
-    written = write_statements(Path(out), month)
+    with few_collections():  # as the run collects garbage
+        month = run_engine(read_inbox(Path(inbox), rules), rules).months[-1]
+        gc.freeze()
+        started = time.perf_counter()
+        written = write_statements(Path(out), month)
     return {"seconds": time.perf_counter() - started, "files": len(written.files)}
 
 

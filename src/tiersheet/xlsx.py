@@ -20,7 +20,7 @@ from typing import Literal, Sequence, get_args
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import (CellBooleanTuple, CellDatetimeTuple, CellFormulaTuple,
-                                  CellNumberTuple, CellStringTuple)
+                                  CellNumberTuple, CellStringTuple, ColumnInfo)
 
 from .errors import TiersheetError
 
@@ -126,12 +126,25 @@ def column_cells(values: list, fmt, date_fmt) -> list:
     return [value_cell(v, fmt, date_fmt) for v in values]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Column:
     key: str
     header: str
     width: float
     style: Style = "text"  # text, int, money, pct, date, bool; wrap: long text, wrapped in the width
+
+
+@lru_cache(maxsize=256)
+def column_spans(columns: tuple[Column, ...]) -> list[tuple[int, int, float, Style]]:
+    """(first, last, width, style) of each run of neighbouring columns of one width and style,
+    set in one go."""
+    spans, first = [], 0
+    for i, column in enumerate(columns):
+        following = columns[i + 1] if i + 1 < len(columns) else None
+        if following is None or (following.width, following.style) != (column.width, column.style):
+            spans.append((first, i, column.width, column.style))
+            first = i + 1
+    return spans
 
 
 # Wrapped text and row heights. LibreOffice keeps a row without a stored height at one line, so
@@ -329,8 +342,20 @@ class Book:
         store(sheet, row, [(col, CellFormulaTuple(formula[1:], self.style(style), cached_value(cached)))])
         self.formulas += 1
 
+    def define_name(self, name: str, cells: str) -> None:
+        """A workbook-level name for `cells` ("Rules!$C$5"). xlsxwriter checks a name with five
+        regular expressions each time; statements define the same few dozen names ten thousand
+        times a month, so a name it has accepted once is then stored as define_name stores it."""
+        if name in _ACCEPTED_NAMES:
+            self.xl.defined_names.append([name, -1, cells, False])
+        elif self.xl.define_name(name, "=" + cells) == 0:
+            _ACCEPTED_NAMES.add(name)
+
     def close(self) -> None:
         self.xl.close()
+
+
+_ACCEPTED_NAMES: set[str] = set()  # workbook-level names xlsxwriter's define_name has accepted
 
 
 @lru_cache(maxsize=8192)
@@ -364,6 +389,20 @@ def store(sheet, row: int, cells: list[tuple[int, tuple]]) -> None:
             table_row[col] = _new(CellStringTuple, (shared(cell[0]), cell[1])) if type(cell) is CellStringTuple else cell
 
 
+def set_columns(sheet, spans: Sequence[tuple[int, int, float, object]]) -> None:
+    """Each (first, last, width, format) as `sheet.set_column` stores it (the width in
+    characters, at least 1): its argument checks cost more than a statement's few tables are
+    worth, ten thousand statements a month."""
+    digit, padding = sheet.max_digit_width, sheet.cell_padding
+    for first, last, width, fmt in spans:
+        pixels = int(width * digit + 0.5) + padding
+        sheet._check_dimensions(0, last, True, fmt is None)
+        sheet._check_dimensions(0, first, True, fmt is None)
+        for col in range(first, last + 1):
+            sheet.col_info[col] = ColumnInfo(width=pixels, column_format=fmt)
+    sheet.col_size_changed = True
+
+
 class Table:
     """A sheet holding one table: header in row 1, frozen, filtered, formatted by column, and
     printed legibly (see print_setup); its first `key_columns` columns identify a row, and are
@@ -381,12 +420,8 @@ class Table:
         self.row = 1  # next 0-based row to write
         self.urls = 0
         self.wrapped = {c.key: c.width for c in self.columns if c.style == "wrap"}
-        first = 0  # neighbouring columns of one width and style are set in one call
-        for i, column in enumerate(self.columns):
-            following = self.columns[i + 1] if i + 1 < len(self.columns) else None
-            if following is None or (following.width, following.style) != (column.width, column.style):
-                self.sheet.set_column(first, i, column.width, self.formats[column.key])
-                first = i + 1
+        set_columns(self.sheet, [(first, last, width, book.styles[style])
+                                 for first, last, width, style in column_spans(tuple(self.columns))])
         header = book.styles["header"]
         store(self.sheet, 0, [(i, CellStringTuple(c.header, header)) for i, c in enumerate(self.columns)])
         lines = max(fixed_lines(c.header, c.width, bold=True) for c in self.columns)

@@ -10,7 +10,7 @@ from functools import lru_cache
 from xlsxwriter.worksheet import CellStringTuple
 
 from ..config import Rules
-from ..xlsx import Book, fit_row, print_setup, store, value_cell
+from ..xlsx import Book, fit_row, print_setup, set_columns, store, value_cell
 
 @lru_cache(maxsize=1024)
 def name_for(*parts: str) -> str:
@@ -89,8 +89,8 @@ def write_rules(book: Book, rules: Rules, month: date, end: date, source: str,
     sheet = book.xl.add_worksheet("Rules")
     columns = (("Rule", 7, None), ("Name", 44, book.styles["wrap"]), ("Value", 30, book.styles["wrap"]),
                ("Meaning", 52, book.styles["wrap"]))
-    for i, (header, width, fmt) in enumerate(columns):
-        sheet.set_column(i, i, width, fmt)  # the format of the cells written without one
+    set_columns(sheet, [(i, i, width, fmt) for i, (_, width, fmt) in enumerate(columns)])  # fmt: of cells without one
+    for i, (header, _, _) in enumerate(columns):
         sheet.write_string(0, i, header, book.styles["header"])
     sheet.freeze_panes(1, 0)
     widths = [width for _, width, _ in columns]
@@ -109,7 +109,7 @@ def write_rules(book: Book, rules: Rules, month: date, end: date, source: str,
                          *([(2, cell)] if cell is not None else []), (3, CellStringTuple(meaning, None))])
         book.values += cell is not None
         cells[name] = f"Rules!$C${r + 1}"
-        book.xl.define_name(name, f"=Rules!$C${r + 1}")
+        book.define_name(name, f"Rules!$C${r + 1}")
     counts = {"LEVEL_": len(rules.levels), "THRESHOLD_": len(rules.levels), "MARGIN_": len(rules.levels),
               "ACTIVITY_": len(rules.activities), "POINTS_": len(rules.activities),
               "APPROVAL_": len(rules.activities)}
@@ -117,7 +117,7 @@ def write_rules(book: Book, rules: Rules, month: date, end: date, source: str,
         if only is not None and range_name not in only:
             continue
         start = min(i for i, row in enumerate(rows, start=2) if row[1].startswith(prefix))
-        book.xl.define_name(range_name, f"=Rules!$C${start}:$C${start + counts[prefix] - 1}")
+        book.define_name(range_name, f"Rules!$C${start}:$C${start + counts[prefix] - 1}")
     if only is not None:
         sheet.print_area(0, 0, len(rows), len(columns) - 1)
         return cells

@@ -20,7 +20,7 @@ from typing import Iterator
 from .. import rules as R
 from ..engine import MonthResult
 from ..outputs import atomic_output
-from ..xlsx import Book, Table, cached_value, fit_header, names_in, store, value_cell
+from ..xlsx import Book, Table, cached_value, fit_header, names_in, set_columns, store, value_cell
 from xlsxwriter.worksheet import CellFormulaTuple
 from .common import Context, Tables, partner_blocks, records
 from .events import (activities_table, adjustments_table, ledger_table, sales_table, write_activities,
@@ -328,21 +328,20 @@ class Page:
         self.book, self.sheet, self.r = book, sheet, 0
         add = book.xl.add_format
         top = {"valign": "top"}
+        shared = book.styles  # the book's own where they are the same (every format sits at the top)
         self.styles = {
             "text": add(top), "wrap": add({**top, "text_wrap": True, "indent": 1}),  # D: clear of C's figures
-            "label": add({**top, "bold": True}), "int": add({**top, "num_format": "#,##0"}),
-            "money": add({**top, "num_format": "#,##0.00"}), "pct": add({**top, "num_format": "0%"}),
+            "label": shared["label"], "int": shared["int"], "money": shared["money"], "pct": shared["pct"],
             "date": add({**top, "num_format": "yyyy-mm-dd", "align": "left"}),  # in column A
-            "day": add({**top, "num_format": "yyyy-mm-dd"}),  # among the figures of column C
-            "title": add({"bold": True, "font_size": 16}),
+            "day": shared["date"],  # among the figures of column C
+            "title": shared["title"],
             "name": add({"bold": True, "font_size": 13, "font_color": "#1F4E78"}),
             "section": add({"bold": True, "font_size": 12, "font_color": "#1F4E78", "bottom": 1,
                             "bottom_color": "#9DC3E6"}),
-            "note": add({"italic": True, "font_color": "#595959"}),
-            "header": book.styles["header"],
+            "note": shared["note"],
+            "header": shared["header"],
         }
-        for i, width in enumerate(WIDTHS):
-            sheet.set_column(i, i, width)
+        set_columns(sheet, [(i, i, width, None) for i, width in enumerate(WIDTHS)])
         sheet.set_portrait()
         sheet.set_paper(9)  # A4; fitted to the page width, so Letter prints it as well
         sheet.fit_to_pages(1, 0)
