@@ -134,17 +134,30 @@ class Column:
     style: Style = "text"  # text, int, money, pct, date, bool; wrap: long text, wrapped in the width
 
 
+@dataclass(frozen=True)
+class Layout:
+    """What a table's columns decide, worked out once a run rather than once a table (a month's
+    statements make seventy thousand tables of a handful of kinds). Read-only: tables share it."""
+    index: dict[str, int]           # key -> 0-based column
+    letter: dict[str, str]          # key -> column letter
+    wrapped: dict[str, float]       # key -> width, of the wrapped columns
+    spans: list[tuple[int, int, float, Style]]  # neighbouring columns of one width and style
+    header_height: float
+    widths: tuple[float, ...]
+
+
 @lru_cache(maxsize=256)
-def column_spans(columns: tuple[Column, ...]) -> list[tuple[int, int, float, Style]]:
-    """(first, last, width, style) of each run of neighbouring columns of one width and style,
-    set in one go."""
+def layout(columns: tuple[Column, ...]) -> Layout:
     spans, first = [], 0
     for i, column in enumerate(columns):
         following = columns[i + 1] if i + 1 < len(columns) else None
         if following is None or (following.width, following.style) != (column.width, column.style):
             spans.append((first, i, column.width, column.style))
             first = i + 1
-    return spans
+    lines = max(fixed_lines(c.header, c.width, bold=True) for c in columns)
+    return Layout({c.key: i for i, c in enumerate(columns)}, {c.key: xl_col_to_name(i) for i, c in enumerate(columns)},
+                  {c.key: c.width for c in columns if c.style == "wrap"}, spans, max(2, lines) * LINE_HEIGHT + 2,
+                  tuple(c.width for c in columns))
 
 
 # Wrapped text and row heights. LibreOffice keeps a row without a stored height at one line, so
@@ -231,7 +244,8 @@ def column_pixels(width: float) -> float:
     return (width + 5 / 7) * 7.43
 
 
-def pages_across(widths: Sequence[float], repeated: int = 1) -> int:
+@lru_cache(maxsize=256)
+def pages_across(widths: tuple[float, ...], repeated: int = 1) -> int:
     """How many pages across columns of these widths take at LEGIBLE_SCALE, the first `repeated`
     columns printed again on every page after the first, each page breaking before the column
     that would not fit. Fitted to that many pages, a sheet prints at LEGIBLE_SCALE or more."""
@@ -276,7 +290,7 @@ def print_setup(sheet, title: str, widths: Sequence[float], repeated: int = 1) -
     page_header(sheet, title)
     sheet.repeat_rows(0)
     sheet.hide_gridlines(0)  # print the gridlines too: each value stays in its cell on paper
-    across = pages_across(widths, repeated)
+    across = pages_across(tuple(widths), repeated)
     sheet.fit_to_pages(across, 0)
     if across > 1:
         sheet.repeat_columns(0, repeated - 1)
@@ -398,8 +412,9 @@ def set_columns(sheet, spans: Sequence[tuple[int, int, float, object]]) -> None:
         pixels = int(width * digit + 0.5) + padding
         sheet._check_dimensions(0, last, True, fmt is None)
         sheet._check_dimensions(0, first, True, fmt is None)
+        info = ColumnInfo(width=pixels, column_format=fmt)  # one record for the span: never changed
         for col in range(first, last + 1):
-            sheet.col_info[col] = ColumnInfo(width=pixels, column_format=fmt)
+            sheet.col_info[col] = info
     sheet.col_size_changed = True
 
 
@@ -413,21 +428,19 @@ class Table:
         self.name = name
         self.ref = quote_sheet(name)
         self.columns = list(columns)
-        self.index = {c.key: i for i, c in enumerate(self.columns)}
-        self.letter = {c.key: xl_col_to_name(i) for i, c in enumerate(self.columns)}
-        self.formats = {c.key: book.style(c.style) for c in self.columns}
+        shape = layout(tuple(self.columns))
+        self.index, self.letter, self.wrapped = shape.index, shape.letter, shape.wrapped
+        styles = book.styles
+        self.formats = {c.key: styles[c.style] for c in self.columns}
         self.sheet = book.xl.add_worksheet(name)
         self.row = 1  # next 0-based row to write
         self.urls = 0
-        self.wrapped = {c.key: c.width for c in self.columns if c.style == "wrap"}
-        set_columns(self.sheet, [(first, last, width, book.styles[style])
-                                 for first, last, width, style in column_spans(tuple(self.columns))])
-        header = book.styles["header"]
-        store(self.sheet, 0, [(i, CellStringTuple(c.header, header)) for i, c in enumerate(self.columns)])
-        lines = max(fixed_lines(c.header, c.width, bold=True) for c in self.columns)
-        self.sheet.set_row(0, max(2, lines) * LINE_HEIGHT + 2)
+        set_columns(self.sheet, [(first, last, width, styles[style]) for first, last, width, style in shape.spans])
+        header = styles["header"]
+        store(self.sheet, 0, [(i, _new(CellStringTuple, (c.header, header))) for i, c in enumerate(self.columns)])
+        self.sheet.set_row(0, shape.header_height)
         self.sheet.freeze_panes(1, 0)
-        print_setup(self.sheet, book.title, [c.width for c in self.columns], key_columns)
+        print_setup(self.sheet, book.title, shape.widths, key_columns)
 
     def cell(self, key: str, row: int) -> str:
         """Absolute reference to `key` on 1-based spreadsheet row `row`, from another sheet."""
