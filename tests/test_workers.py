@@ -61,3 +61,22 @@ def test_o9_a_failing_task_raises_worker_failed_with_its_message():
         with Workers(2) as workers:
             workers.submit("a", fail, "disk full on X")
             list(workers.finished(["a"]))
+
+
+def started_after(seconds: float) -> int:
+    """When this task started (ns), after holding its worker for `seconds`."""
+    begun = time.monotonic_ns()
+    time.sleep(seconds)
+    return begun
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs fork")
+def test_o9_of_the_tasks_waiting_the_largest_starts_first():
+    with Workers(2) as workers:
+        workers.submit("a", started_after, 0.3)  # both workers busy: the rest wait
+        workers.submit("b", started_after, 0.3)
+        workers.submit("small", started_after, 0, size=1)
+        workers.submit("large", started_after, 0.3, size=5)
+        workers.submit("large too", started_after, 0.3, size=5)
+        begun = dict(workers.finished(["a", "b", "small", "large", "large too"]))
+    assert begun["large"] <= begun["large too"] < begun["small"]

@@ -64,6 +64,12 @@ def month_workbook(path: Path, month: MonthResult, result: RunResult, inbox_name
     return cells
 
 
+def month_rows(month: MonthResult) -> int:
+    """About how much writing a month's workbook is: its rows (sales and their ledger lines
+    most of them), so that the longest are started first."""
+    return len(month.sales) + len(month.activities) + len(month.adjustments) + len(month.partners)
+
+
 def written_since(path: Path, begun: int) -> bool:
     """Whether `path` was completed by this run (begun at `begun`, in ns): after Ctrl-C, a worker
     may have put its workbook in place a moment before it could say so."""
@@ -149,7 +155,8 @@ def run_inbox(inbox: Path, out: Path, rules: Rules | RuleBook, rules_source: str
             with progress("Closing months   ", months) as bar:
                 for path, month in zip(paths, close_months(data, rules, months, lambda items: bar)):
                     result.months.append(month)
-                    workers.submit(path, month_workbook, path, month, result, inbox.name, rules_source)
+                    workers.submit(path, month_workbook, path, month, result, inbox.name, rules_source,
+                                   size=month_rows(month))
                     workers.poll()
             gc.freeze()
             seconds["rules"] = time.perf_counter() - started

@@ -47,11 +47,12 @@ class WorkerFailed(TiersheetError):
     """A task failed in its worker: the run stops with the task's own message."""
 
 
-@dataclass
+@dataclass(eq=False)  # a queued task is itself: its arguments (frames) are not compared
 class Task:
     tag: Any
     function: Callable
     args: tuple
+    size: float = 0
 
 
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}  # Ctrl-C reaches every worker; stop() sends SIGTERM
@@ -122,16 +123,19 @@ class Workers:
     def __exit__(self, kind, value, traceback) -> None:
         self.stop()
 
-    def submit(self, tag: Any, function: Callable, *args) -> None:
+    def submit(self, tag: Any, function: Callable, *args, size: float = 0) -> None:
         """Queue `function(*args)`, started as soon as a worker is free (with one job: when its
-        result is asked for). Its arguments are not copied: a worker sees them as they are when
-        it starts, so they must not change after submitting."""
-        self.waiting.append(Task(tag, function, args))
+        result is asked for). Of the tasks waiting, the largest `size` starts first (ties in the
+        order submitted): the last task to finish is then a small one, not a long one that one
+        worker runs alone while the others idle. Its arguments are not copied: a worker sees
+        them as they are when it starts, so they must not change after submitting."""
+        self.waiting.append(Task(tag, function, args, size))
         self._start()
 
     def _start(self) -> None:
         while self._context and self.waiting and len(self.running) < self.jobs:
-            task = self.waiting.popleft()
+            task = max(self.waiting, key=lambda waiting: waiting.size)  # the first of the largest
+            self.waiting.remove(task)
             gc.freeze()
             receive, send = self._context.Pipe(duplex=False)
             process = self._context.Process(target=_work, args=(send, task), daemon=True)

@@ -29,6 +29,7 @@ EXCEL_EPOCH_ORDINAL = EXCEL_EPOCH.toordinal()
 MAX_URLS = 65_000    # Excel keeps at most 65,530 hyperlinks per sheet
 MAX_TEXT = 32_767    # characters in a cell
 MAX_ROWS = 1_048_576  # rows in a sheet
+CHUNK_ROWS = 4096     # rows whose cells Table.write_many makes at a time (memory stays small)
 
 # Printing (issue 8.10). A sheet prints landscape and is fitted to as few pages across as keep
 # its text legible: at least LEGIBLE_SCALE of its size on landscape Letter (the narrower of
@@ -395,8 +396,7 @@ def store(sheet, row: int, cells: list[tuple[int, tuple]]) -> None:
         sheet._check_dimensions(row, cells[-1][0])
     table_row = sheet.table[row]
     if sheet.constant_memory:
-        for col, cell in cells:
-            table_row[col] = cell
+        table_row.update(cells)
     else:
         shared = sheet.str_table._get_shared_string_index
         for col, cell in cells:
@@ -519,35 +519,39 @@ class Table:
         link_specs = [(self.index[key], targets, texts) for key, (targets, texts) in (links or {}).items()]
         sheet = self.sheet
         link_fmt = styles["link"]
-        for i in range(count):
-            r = self.row
-            number = str(r + 1)
-            if heights and i in heights:
-                sheet.set_row(r, heights[i] * LINE_HEIGHT)
-            cells = []
+        numbers = [spec[0] for spec in specs]
+        for first in range(0, count, CHUNK_ROWS):  # a chunk's formula cells are made column by column
+            stop = min(count, first + CHUNK_ROWS)
+            rows = [str(self.row + 1 + i) for i in range(stop - first)]
+            cells_by_column = []
             for col, kind, data, formula, fmt in specs:
                 if kind == 0:
-                    cell = data[i]
-                    if cell is not None:
-                        cells.append((col, cell))
+                    cells_by_column.append(data[first:stop])
                 elif kind == 1:
-                    cells.append((col, _new(CellFormulaTuple, (formula.replace("#", number), fmt, data[i]))))
-                elif formula[i]:
-                    cells.append((col, _new(CellFormulaTuple, (formula[i], fmt, data[i]))))
-            if cells:
-                store(sheet, r, cells)
-            for col, targets, texts in link_specs:
-                if texts[i] in (None, ""):
-                    continue
-                self.book.values += 1
-                if self.urls < MAX_URLS:
-                    if recorder is not None:
-                        recorder.append(("url", sheet.name, r, (col, f"internal:{targets[i]}", str(texts[i]))))
-                    sheet.write_url(r, col, f"internal:{targets[i]}", link_fmt, string=str(texts[i]))
-                    self.urls += 1
+                    cells_by_column.append([_new(CellFormulaTuple, (formula.replace("#", row), fmt, cached))
+                                            for row, cached in zip(rows, data[first:stop])])
                 else:
-                    sheet.write_string(r, col, str(texts[i]))
-            self.row += 1
+                    cells_by_column.append([_new(CellFormulaTuple, (f, fmt, cached)) if f else None
+                                            for f, cached in zip(formula[first:stop], data[first:stop])])
+            for i, row_cells in enumerate(zip(*cells_by_column), first):
+                r = self.row
+                if heights and i in heights:
+                    sheet.set_row(r, heights[i] * LINE_HEIGHT)
+                cells = [(col, cell) for col, cell in zip(numbers, row_cells) if cell is not None]
+                if cells:
+                    store(sheet, r, cells)
+                for col, targets, texts in link_specs:
+                    if texts[i] in (None, ""):
+                        continue
+                    self.book.values += 1
+                    if self.urls < MAX_URLS:
+                        if recorder is not None:
+                            recorder.append(("url", sheet.name, r, (col, f"internal:{targets[i]}", str(texts[i]))))
+                        sheet.write_url(r, col, f"internal:{targets[i]}", link_fmt, string=str(texts[i]))
+                        self.urls += 1
+                    else:
+                        sheet.write_string(r, col, str(texts[i]))
+                self.row += 1
         return self.row
 
     def finish(self) -> None:
