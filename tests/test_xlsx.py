@@ -87,3 +87,31 @@ def test_a_table_never_runs_past_the_last_sheet_row(tmp_path, monkeypatch):
     with pytest.raises(xlsx.SheetFull, match="Sales sheet would need 5 rows"):
         table.write_many(1, {"a": ["w"]})
     book.close()
+
+
+def test_set_columns_and_repeated_names_store_what_xlsxwriter_public_methods_store(tmp_path):
+    """set_columns and Book.define_name (a name's second and later times) skip xlsxwriter's
+    checks; the files come out byte-identical to set_column and define_name's."""
+    from tiersheet.xlsx import set_columns
+
+    def book(name: str, fast: bool) -> dict[str, bytes]:
+        made = Book(tmp_path / f"{name}.xlsx", datetime(2025, 1, 1), "t", small=True)
+        sheet = made.xl.add_worksheet("Rules")
+        spans = [(0, 2, 12.5, made.styles["money"]), (3, 3, 7, None), (4, 6, 30, made.styles["wrap"])]
+        if fast:
+            set_columns(sheet, spans)
+            made.define_name("RATE", "Rules!$C$2")
+            made.define_name("RATES", "Rules!$C$2:$C$4")
+        else:
+            for first, last, width, fmt in spans:
+                sheet.set_column(first, last, width, fmt)
+            made.xl.define_name("RATE", "=Rules!$C$2")
+            made.xl.define_name("RATES", "=Rules!$C$2:$C$4")
+        sheet.write_number(1, 2, 0.25)
+        made.close()
+        return members(tmp_path / f"{name}.xlsx")
+
+    public = book("public", fast=False)
+    assert book("first", fast=True) == public   # names checked by define_name
+    assert book("again", fast=True) == public   # names accepted before: stored directly
+    assert b'<col min="1" max="3" width="13.28515625" style="' in public["xl/worksheets/sheet1.xml"]
