@@ -208,17 +208,16 @@ class SheetReader:
             index = columns["activity"][0]
             extra.append([parse_text(row[index] if index < len(row) else None) for _, row in data])
         keys = names + PROVENANCE + [name for name in kind.extra if name != "usd_rate"]
-        records, problems = [], []
         provenance = ([sheet.file] * len(data), [sheet.name] * len(data), [number for number, _ in data])
-        for i, values in enumerate(zip(*typed, *provenance, *extra)):
-            if i in errors:
-                problems.extend(errors[i])
-                report.rejected += 1
-                if kind.name == "partners" and values[0]:
-                    self.rejected_partners.setdefault(values[0], f"{sheet.file} [{sheet.name}] row {data[i][0]}")
-                continue
-            problems.extend(warnings.get(i, ()))
-            records.append(dict(zip(keys, values)))
+        records = [dict(zip(keys, values)) for i, values in enumerate(zip(*typed, *provenance, *extra))
+                   if i not in errors]
+        report.rejected += len(errors)
+        # a rejected row's errors, an accepted row's warnings, in row order
+        problems = [p for i in sorted(errors.keys() | warnings.keys()) for p in (errors[i] if i in errors else warnings[i])]
+        if kind.name == "partners":
+            for i in sorted(errors):
+                if typed[0][i]:
+                    self.rejected_partners.setdefault(typed[0][i], f"{sheet.file} [{sheet.name}] row {data[i][0]}")
         return records, problems
 
     def blank(self, spec: Field) -> object:
