@@ -16,8 +16,10 @@ or a duplicate (I7). Reconciliation counts are taken from those places, not assu
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -134,8 +136,9 @@ def read_inbox(folder: Path, rules: Rules, through: date | None = None,
         records[kind] = drop_duplicates(kind, records[kind], reports, problems)
     settled = settle(records, reports, problems, through, reader.rejected_partners)
     for kind, rows in settled.items():
-        for record in rows:
-            reports[(record["source_file"], record["source_sheet"])].accepted += 1
+        per_sheet = Counter(zip(map(itemgetter("source_file"), rows), map(itemgetter("source_sheet"), rows)))
+        for sheet, accepted in per_sheet.items():
+            reports[sheet].accepted += accepted
     frames = {kind: to_frame(kind, rows) for kind, rows in settled.items()}
     sheet_order = {(r.file, r.sheet): i for i, r in enumerate(report_list)}
     problems.sort(key=lambda p: (sheet_order.get((p.file, p.sheet), -1), p.row or 0))

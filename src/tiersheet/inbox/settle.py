@@ -3,10 +3,12 @@ their rates, known partners, rows outside the run; then the typed frames the eng
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date
+from operator import itemgetter
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from ..months import month_of, next_month
@@ -27,18 +29,22 @@ def where(record: dict) -> str:
 def drop_duplicates(kind: str, records: list[dict], reports: dict, problems: list[Problem]) -> list[dict]:
     """Same key twice: same content is counted once; different content, the later wins (I7)."""
     key_fields = KINDS[kind].key
-    groups: dict[tuple, list[dict]] = defaultdict(list)
-    for record in records:
-        groups[tuple(record[k] for k in key_fields)].append(record)
-    kept = []
+    keys = list(map(itemgetter(*key_fields), records))  # the key's value, or a tuple of its values
+    repeated = {key for key, count in Counter(keys).items() if count > 1}
+    if not repeated:
+        return records
+    # a million rows hold a few repeated keys: only their rows are grouped and compared
+    groups: dict[object, list[dict]] = defaultdict(list)
+    for key, record in zip(keys, records):
+        if key in repeated:
+            groups[key].append(record)
+    dropped: set[int] = set()  # id() of the records that are not kept
     for key, group in groups.items():
-        if len(group) == 1:
-            kept.append(group[0])
-            continue
         winner_content = content(group[-1])
         winner = next(r for r in group if content(r) == winner_content)
-        kept.append(winner)
-        label = " / ".join(show(k) for k in key if k not in ("", None)) or "(blank)"
+        dropped.update(id(r) for r in group if r is not winner)
+        values = key if len(key_fields) > 1 else (key,)
+        label = " / ".join(show(k) for k in values if k not in ("", None)) or "(blank)"
         conflicted = False
         for record in group:
             if record is winner:
@@ -66,9 +72,7 @@ def drop_duplicates(kind: str, records: list[dict], reports: dict, problems: lis
                                     f"the same {column} appears with different content in an earlier row: "
                                     "correct the row that is wrong, or remove it",
                                     "this later row is used", WARNING))
-    order = {id(r): i for i, r in enumerate(records)}
-    kept.sort(key=lambda r: order[id(r)])
-    return kept
+    return [r for r in records if id(r) not in dropped]
 
 
 def reject(record: dict, column: str, value: object, message: str, reports: dict,
@@ -135,6 +139,8 @@ def settle(records: dict[str, list[dict]], reports: dict, problems: list[Problem
     records = dict(records, sales=sales, adjustments=check_adjustments(records["adjustments"], reports, problems))
 
     joined = joined_on(records["partners"])
+    # the month each partner joined: a day before that month's first day is before it joined
+    joined_month = {pid: month_of(day) for pid, day in joined.items() if day is not None}
 
     limit = next_month(through) if through is not None else None
     later: dict[tuple[str, str, str], int] = defaultdict(int)  # (file, sheet, column) -> rows
@@ -152,10 +158,9 @@ def settle(records: dict[str, list[dict]], reports: dict, problems: list[Problem
                            "unknown partner (not in any partners sheet): add the partner or correct the ID")
                     reject(record, "partner_id", pid, why, reports, problems)
                     continue
-                start = joined[pid]
-                if start is not None and month_of(day) < month_of(start):
+                if pid in joined_month and day < joined_month[pid]:
                     reject(record, column, day,
-                           f"dated before partner {pid} joined the programme ({start:%Y-%m}): "
+                           f"dated before partner {pid} joined the programme ({joined[pid]:%Y-%m}): "
                            "correct the date or the partner's Joined On",
                            reports, problems)
                     continue
@@ -187,8 +192,8 @@ def to_frame(kind: str, records: list[dict]) -> pd.DataFrame:
     data = {}
     for column in columns:
         values = [record.get(column) for record in records]
-        if column in FLOAT_FIELDS:
-            data[column] = pd.Series([float("nan") if v is None else v for v in values], dtype=float)
+        if column in FLOAT_FIELDS:  # numpy reads None as NaN
+            data[column] = pd.Series(np.array(values, dtype=float))
         elif column == "source_row":
             data[column] = pd.Series(values, dtype="int64")
         else:
