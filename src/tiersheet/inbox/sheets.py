@@ -13,8 +13,9 @@ from ..problems import NOTE, NOTED, Problem
 from .columns import Column, error_problem
 from .dates import parse_month
 from .files import RawSheet, column_letter
-from .kinds import KINDS, KNOWN_HEADERS, PROVENANCE, Field, Kind, complete_kind, detect_kind, normalise_header
+from .kinds import KINDS, KNOWN_HEADERS, Field, Kind, complete_kind, detect_kind, normalise_header
 from .money import parse_count, parse_money, parse_signed_points
+from .rows import Rows
 from .settings import InboxSettings
 from .values import (CellError, activity_parser, is_blank, level_parser, parse_code, parse_list,
                      parse_text, parse_yes, sale_type_parser, show)
@@ -87,13 +88,13 @@ class SheetReader:
 
     # --- one sheet ------------------------------------------------------------------------
 
-    def read(self, sheet: RawSheet) -> tuple[str | None, list[dict], list[Problem], SheetReport]:
+    def read(self, sheet: RawSheet) -> tuple[str | None, Rows, list[Problem], SheetReport]:
         rows = sheet.rows
         if all(all(is_blank(c) for c in row) for row in rows):
-            return None, [], [], SheetReport(sheet.file, sheet.name, "ignored (empty)")
+            return None, Rows({}), [], SheetReport(sheet.file, sheet.name, "ignored (empty)")
         found = self.find_header(rows)
         if found is None:
-            return None, [], [], SheetReport(sheet.file, sheet.name, "ignored (not an input sheet)")
+            return None, Rows({}), [], SheetReport(sheet.file, sheet.name, "ignored (not an input sheet)")
         start, name, columns = found
         kind = KINDS[name]
         header_row = sheet.first_row + start
@@ -116,7 +117,7 @@ class SheetReader:
                               f"missing required column {names} in a {kind.label} sheet: add the column "
                               f"(or map its header in tiersheet.toml [headers])",
                               f"whole sheet rejected ({len(data)} rows)")
-            return name, [], notes + [problem], report
+            return name, Rows.empty(kind.read_names), notes + [problem], report
         records, problems = self.type_rows(sheet, kind, columns, data, report)
         return name, records, sorted(notes + problems, key=lambda p: p.row or 0), report
 
@@ -176,7 +177,7 @@ class SheetReader:
     # --- typing ---------------------------------------------------------------------------
 
     def type_rows(self, sheet: RawSheet, kind: Kind, columns: dict, data: list,
-                  report: SheetReport) -> tuple[list[dict], list[Problem]]:
+                  report: SheetReport) -> tuple[Rows, list[Problem]]:
         """Type column by column, collecting each row's errors; then assemble the rows that
         have none (I7: rejected rows are counted and each says why)."""
         errors: dict[int, list[Problem]] = {}
@@ -207,18 +208,18 @@ class SheetReader:
         if "activity_text" in kind.extra:
             index = columns["activity"][0]
             extra.append([parse_text(row[index] if index < len(row) else None) for _, row in data])
-        keys = names + PROVENANCE + [name for name in kind.extra if name != "usd_rate"]
-        provenance = ([sheet.file] * len(data), [sheet.name] * len(data), [number for number, _ in data])
-        records = [dict(zip(keys, values)) for i, values in enumerate(zip(*typed, *provenance, *extra))
-                   if i not in errors]
+        provenance = [[sheet.file] * len(data), [sheet.name] * len(data), [number for number, _ in data]]
+        rows = Rows(dict(zip(kind.read_names, typed + provenance + extra)))
+        rows = rows.take([i not in errors for i in range(len(data))]) if errors else rows
         report.rejected += len(errors)
         # a rejected row's errors, an accepted row's warnings, in row order
-        problems = [p for i in sorted(errors.keys() | warnings.keys()) for p in (errors[i] if i in errors else warnings[i])]
+        problems = [p for i in sorted(errors.keys() | warnings.keys())
+                    for p in (errors[i] if i in errors else warnings[i])]
         if kind.name == "partners":
             for i in sorted(errors):
                 if typed[0][i]:
                     self.rejected_partners.setdefault(typed[0][i], f"{sheet.file} [{sheet.name}] row {data[i][0]}")
-        return records, problems
+        return rows, problems
 
     def blank(self, spec: Field) -> object:
         if spec.blank is not None:
