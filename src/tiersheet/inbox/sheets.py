@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Callable
 
 from ..config import Rules
 from ..problems import NOTE, NOTED, Problem
-from .columns import Column, error_problem
+from .columns import Column, DataRows, error_problem
 from .dates import parse_month
 from .files import RawSheet, column_letter
 from .kinds import KINDS, KNOWN_HEADERS, Field, Kind, complete_kind, detect_kind, normalise_header
@@ -135,15 +136,17 @@ class SheetReader:
         return notes
 
     def data_rows(self, sheet: RawSheet, start: int, kind: Kind,
-                  columns: dict) -> tuple[list[tuple[int, list]], list[Problem]]:
-        """(spreadsheet row, cells) of the data rows; blank rows skipped, totals rows noted (I1)."""
+                  columns: dict) -> tuple[DataRows, list[Problem]]:
+        """The data rows and their numbers; blank rows skipped, totals rows noted (I1)."""
         key_index = columns[kind.key[0]][0] if kind.key[0] in columns else 0
         key_header = columns.get(kind.key[0], (0, kind.field(kind.key[0]).header))[1]
-        data: list[tuple[int, list]] = []
-        keyless: list[int] = []   # positions in data of rows without a key: totals if at the end
+        numbers: list[int] = []
+        rows: list[list] = []
+        keyless: list[int] = []   # positions in rows of rows without a key: totals if at the end
         totals: list[Problem] = []
         first = sheet.first_row + start + 1
-        for offset, row in enumerate(sheet.rows[start + 1:]):
+        width = max(index for index, _ in columns.values()) + 1
+        for offset, row in enumerate(islice(sheet.rows, start + 1, None)):
             key = row[key_index] if key_index < len(row) else None
             if key is None or (type(key) is str and (not key.strip() or (key[:1] in "TtGgSs" and _TOTAL.match(key)))):
                 if all(is_blank(c) for c in row):
@@ -153,18 +156,18 @@ class SheetReader:
                     totals.append(self.total_note(sheet, first + offset, columns, label, key_header))
                     continue
                 if all(is_blank(c) or _is_number(c) for c in row):
-                    keyless.append(len(data))
-            data.append((first + offset, row))
+                    keyless.append(len(rows))
+            numbers.append(first + offset)
+            rows.append(row if len(row) >= width else row + [None] * (width - len(row)))
         trailing = []  # keyless rows of numbers after the last keyed row: totals under the data
-        while keyless and keyless[-1] == len(data) - 1 - len(trailing):
+        while keyless and keyless[-1] == len(rows) - 1 - len(trailing):
             trailing.insert(0, keyless.pop())
         for i in trailing:
-            number, row = data[i]
-            cell = next((c, v) for c, v in enumerate(row) if not is_blank(v))
-            totals.append(self.total_note(sheet, number, columns, cell, key_header))
+            cell = next((c, v) for c, v in enumerate(rows[i]) if not is_blank(v))
+            totals.append(self.total_note(sheet, numbers[i], columns, cell, key_header))
         if trailing:
-            data = data[:trailing[0]]
-        return data, totals
+            del numbers[trailing[0]:], rows[trailing[0]:]
+        return DataRows(numbers, rows), totals
 
     def total_note(self, sheet: RawSheet, number: int, columns: dict, cell: tuple[int, object],
                    key_header: str) -> Problem:
@@ -176,7 +179,7 @@ class SheetReader:
 
     # --- typing ---------------------------------------------------------------------------
 
-    def type_rows(self, sheet: RawSheet, kind: Kind, columns: dict, data: list,
+    def type_rows(self, sheet: RawSheet, kind: Kind, columns: dict, data: DataRows,
                   report: SheetReport) -> tuple[Rows, list[Problem]]:
         """Type column by column, collecting each row's errors; then assemble the rows that
         have none (I7: rejected rows are counted and each says why)."""
@@ -201,14 +204,14 @@ class SheetReader:
             header = columns[next(f for f in kind.one_of if f in columns)][1]
             for i, values in enumerate(zip(*(typed[names.index(f)] for f in kind.one_of))):
                 if values.count(None) == len(values) and i not in errors:
-                    errors[i] = [Problem(sheet.file, sheet.name, data[i][0], header, "",
+                    errors[i] = [Problem(sheet.file, sheet.name, data.numbers[i], header, "",
                                          "is empty but required: fill it in", "row rejected")]
         self.currency_problems(sheet, kind, columns, data, typed, currencies, errors)
         extra: list[list] = []
         if "activity_text" in kind.extra:
             index = columns["activity"][0]
-            extra.append([parse_text(row[index] if index < len(row) else None) for _, row in data])
-        provenance = [[sheet.file] * len(data), [sheet.name] * len(data), [number for number, _ in data]]
+            extra.append([parse_text(row[index] if index < len(row) else None) for row in data.rows])
+        provenance = [[sheet.file] * len(data), [sheet.name] * len(data), data.numbers]
         rows = Rows(dict(zip(kind.read_names, typed + provenance + extra)))
         rows = rows.take([i not in errors for i in range(len(data))]) if errors else rows
         report.rejected += len(errors)
@@ -218,7 +221,7 @@ class SheetReader:
         if kind.name == "partners":
             for i in sorted(errors):
                 if typed[0][i]:
-                    self.rejected_partners.setdefault(typed[0][i], f"{sheet.file} [{sheet.name}] row {data[i][0]}")
+                    self.rejected_partners.setdefault(typed[0][i], f"{sheet.file} [{sheet.name}] row {data.numbers[i]}")
         return rows, problems
 
     def blank(self, spec: Field) -> object:
@@ -226,7 +229,7 @@ class SheetReader:
             return spec.blank
         return "" if spec.type in TEXT_TYPES else None
 
-    def error_cells(self, sheet: RawSheet, kind: Kind, columns: dict, data: list,
+    def error_cells(self, sheet: RawSheet, kind: Kind, columns: dict, data: DataRows,
                     blanks: dict[str, list[int]], errors: dict, warnings: dict) -> None:
         """Cells that read as blank may hold a spreadsheet error the reader could not show
         (python-calamine reads #N/A in an xlsx as empty): ask the sheet, only then (I6)."""
@@ -238,7 +241,7 @@ class SheetReader:
         for name, rows in blanks.items():
             spec, (index, header) = kind.field(name), columns[name]
             for i in rows:
-                number = data[i][0]
+                number = data.numbers[i]
                 value = cells.get((number - sheet.first_row, index))
                 if value is None:
                     continue
@@ -248,7 +251,7 @@ class SheetReader:
                 else:
                     errors[i] = [p for p in errors.get(i, []) if p.column != header] + [problem]
 
-    def currency_problems(self, sheet: RawSheet, kind: Kind, columns: dict, data: list,
+    def currency_problems(self, sheet: RawSheet, kind: Kind, columns: dict, data: DataRows,
                           typed: list[list], currencies: dict, errors: dict) -> None:
         """A currency sign or code that contradicts the row's currency is a problem (I6)."""
         names = kind.names
@@ -258,7 +261,7 @@ class SheetReader:
             for i, code in named.items():
                 expected = "USD" if row_currency is None else (row_currency[i] or "USD")
                 if code != expected and i not in errors:
-                    number, row = data[i]
+                    number, row = data.numbers[i], data.rows[i]
                     index, header = columns[name]
                     why = ("the column is in USD: write the amount in US dollars" if spec.in_usd else
                            f"the row's currency is {expected}" + (" (Currency is blank)" if not row_currency[i] else "")
