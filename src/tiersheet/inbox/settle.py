@@ -41,7 +41,7 @@ def drop_duplicates(kind: str, rows: Rows, reports: dict, problems: list[Problem
             record = rows.record(i)
             groups[key].append(record)
             at[id(record)] = i
-    keep = [True] * len(rows)
+    dropped = []
     for key, group in groups.items():
         winner_content = content(group[-1])
         winner = next(r for r in group if content(r) == winner_content)
@@ -51,7 +51,7 @@ def drop_duplicates(kind: str, rows: Rows, reports: dict, problems: list[Problem
         for record in group:
             if record is winner:
                 continue
-            keep[at[id(record)]] = False
+            dropped.append(at[id(record)])
             report = reports[(record["source_file"], record["source_sheet"])]
             report.duplicates += 1
             column = report.header(key_fields[0])
@@ -75,7 +75,7 @@ def drop_duplicates(kind: str, rows: Rows, reports: dict, problems: list[Problem
                                     f"the same {column} appears with different content in an earlier row: "
                                     "correct the row that is wrong, or remove it",
                                     "this later row is used", WARNING))
-    return rows.take(keep)
+    return rows.without(sorted(dropped))
 
 
 def reject(record: dict, column: str, value: object, message: str, reports: dict,
@@ -98,7 +98,7 @@ def joined_on(partner_rows: Iterable[dict]) -> dict[str, date | None]:
 def check_adjustments(rows: Rows, reports: dict, problems: list[Problem]) -> Rows:
     """R17: an adjustment changes points, a status or both; `until` extends a status past its
     own month. Anything else is a correction that would do nothing, or not what was meant."""
-    keep = [True] * len(rows)
+    dropped = []
     for i, record in enumerate(rows.records()):
         if not record["points"] and not record["status"]:
             reject(record, "points", record["points"],
@@ -112,14 +112,14 @@ def check_adjustments(rows: Rows, reports: dict, problems: list[Problem]) -> Row
                    reports, problems)
         else:
             continue
-        keep[i] = False
-    return rows.take(keep)
+        dropped.append(i)
+    return rows.without(dropped)
 
 
 def in_usd(sales: Rows, rates: dict[tuple[str, date], float], reports: dict, problems: list[Problem]) -> Rows:
     """Sales with their amount in USD: given, or the amount itself when in USD, or converted at
     its currency's rate for the month (I6, as ROUND(,2)); with no rate, the row is rejected."""
-    amount_usd, usd_rate, keep = list(sales["amount_usd"]), [None] * len(sales), [True] * len(sales)
+    amount_usd, usd_rate, dropped = list(sales["amount_usd"]), [None] * len(sales), []
     for i in [i for i, usd in enumerate(amount_usd) if usd is None]:
         currency = sales["currency"][i] or ""
         if currency in ("", "USD"):
@@ -131,11 +131,11 @@ def in_usd(sales: Rows, rates: dict[tuple[str, date], float], reports: dict, pro
             reject(sales.record(i), "currency", currency,
                    f"no {currency} rate for {month:%Y-%m} (add it to a rates sheet: currency, month, usd_rate)",
                    reports, problems)
-            keep[i] = False
+            dropped.append(i)
             continue
         usd_rate[i] = rate
         amount_usd[i] = excel_round(sales["amount"][i] * rate, 2)
-    return sales.with_columns(amount_usd=amount_usd, usd_rate=usd_rate).take(keep)
+    return sales.with_columns(amount_usd=amount_usd, usd_rate=usd_rate).without(dropped)
 
 
 def settle(records: dict[str, Rows], reports: dict, problems: list[Problem],
@@ -156,7 +156,7 @@ def settle(records: dict[str, Rows], reports: dict, problems: list[Problem],
         kind, column = spec.name, spec.date_field
         rows = records[kind]
         partners = rows["partner_id"] if "partner_id" in rows else None  # leads name no partner
-        keep = [True] * len(rows)
+        dropped = []
         for i, day in enumerate(rows[column]):
             if partners is not None:
                 pid = partners[i]
@@ -165,19 +165,19 @@ def settle(records: dict[str, Rows], reports: dict, problems: list[Problem],
                            if pid in (rejected_partners or {}) else
                            "unknown partner (not in any partners sheet): add the partner or correct the ID")
                     reject(rows.record(i), "partner_id", pid, why, reports, problems)
-                    keep[i] = False
+                    dropped.append(i)
                     continue
                 if pid in joined_month and day < joined_month[pid]:
                     reject(rows.record(i), column, day,
                            f"dated before partner {pid} joined the programme ({joined[pid]:%Y-%m}): "
                            "correct the date or the partner's Joined On",
                            reports, problems)
-                    keep[i] = False
+                    dropped.append(i)
                     continue
             if limit is not None and day >= limit:
                 later[(rows["source_file"][i], rows["source_sheet"][i], column)] += 1
-                keep[i] = False
-        settled[kind] = rows.take(keep)
+                dropped.append(i)
+        settled[kind] = rows.without(dropped)
     # I7: rows dated after --through are not wrong: accepted, not used, and noted once per sheet.
     for (file, sheet, column), count in later.items():
         report = reports[(file, sheet)]

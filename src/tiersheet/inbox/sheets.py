@@ -212,8 +212,7 @@ class SheetReader:
             index = columns["activity"][0]
             extra.append([parse_text(row[index] if index < len(row) else None) for row in data.rows])
         provenance = [[sheet.file] * len(data), [sheet.name] * len(data), data.numbers]
-        rows = Rows(dict(zip(kind.read_names, typed + provenance + extra)))
-        rows = rows.take([i not in errors for i in range(len(data))]) if errors else rows
+        rows = Rows(dict(zip(kind.read_names, typed + provenance + extra))).without(sorted(errors))
         report.rejected += len(errors)
         # a rejected row's errors, an accepted row's warnings, in row order
         problems = [p for i in sorted(errors.keys() | warnings.keys())
