@@ -3,7 +3,7 @@ their rates, known partners, rows outside the run; then the typed frames the eng
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import date
 from typing import Iterable
 
@@ -30,17 +30,15 @@ def drop_duplicates(kind: str, rows: Rows, reports: dict, problems: list[Problem
     """Same key twice: same content is counted once; different content, the later wins (I7)."""
     key_fields = KINDS[kind].key
     keys = list(zip(*(rows[k] for k in key_fields))) if len(key_fields) > 1 else rows[key_fields[0]]
-    repeated = {key for key, count in Counter(keys).items() if count > 1}
-    if not repeated:
-        return rows
-    # a million rows hold a few repeated keys: only their rows are grouped, as dicts, and compared
+    # a million rows hold a few repeated keys (found by pandas' hash table): only their rows are
+    # grouped, as dicts, and compared
+    repeated = np.flatnonzero(pd.Series(keys, dtype=object).duplicated(keep=False).to_numpy())
     groups: dict[object, list[dict]] = defaultdict(list)
     at: dict[int, int] = {}  # id() of a grouped record -> its row
-    for i, key in enumerate(keys):
-        if key in repeated:
-            record = rows.record(i)
-            groups[key].append(record)
-            at[id(record)] = i
+    for i in repeated.tolist():
+        record = rows.record(i)
+        groups[keys[i]].append(record)
+        at[id(record)] = i
     dropped = []
     for key, group in groups.items():
         winner_content = content(group[-1])
