@@ -132,7 +132,7 @@ def in_usd(sales: Rows, rates: dict[tuple[str, date], float], reports: dict, pro
             dropped.append(i)
             continue
         usd_rate[i] = rate
-        amount_usd[i] = excel_round(sales["amount"][i] * rate, 2)
+        amount_usd[i] = excel_round(sales["amount"][i] * rate, 2)  # I6, as ROUND(,2)
     return sales.with_columns(amount_usd=amount_usd, usd_rate=usd_rate).without(dropped)
 
 

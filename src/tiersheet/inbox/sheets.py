@@ -1,4 +1,4 @@
-"""One raw sheet to typed records: find its header, recognise its kind, skip (and note) what is
+"""One raw sheet to typed rows: find its header, recognise its kind, skip (and note) what is
 not data, type every column (columns.py), and say what is wrong with every row that cannot be
 used (I1-I7)."""
 
@@ -119,8 +119,8 @@ class SheetReader:
                               f"(or map its header in tiersheet.toml [headers])",
                               f"whole sheet rejected ({len(data)} rows)")
             return name, Rows.empty(kind.read_names), notes + [problem], report
-        records, problems = self.type_rows(sheet, kind, columns, data, report)
-        return name, records, sorted(notes + problems, key=lambda p: p.row or 0), report
+        accepted, problems = self.type_rows(sheet, kind, columns, data, report)
+        return name, accepted, sorted(notes + problems, key=lambda p: p.row or 0), report
 
     def title_notes(self, sheet: RawSheet, start: int) -> list[Problem]:
         """Rows above the header (a report's title and filters) are noted, not problems (I1)."""
@@ -210,7 +210,7 @@ class SheetReader:
         extra: list[list] = []
         if "activity_text" in kind.extra:
             index = columns["activity"][0]
-            extra.append([parse_text(row[index] if index < len(row) else None) for row in data.rows])
+            extra.append([parse_text(row[index]) for row in data.rows])
         provenance = [[sheet.file] * len(data), [sheet.name] * len(data), data.numbers]
         rows = Rows(dict(zip(kind.read_names, typed + provenance + extra))).without(sorted(errors))
         report.rejected += len(errors)
