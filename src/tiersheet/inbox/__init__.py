@@ -7,7 +7,8 @@ or a duplicate (I7). Reconciliation counts are taken from those places, not assu
     kinds.py     the input contract: one declarative description per input kind
     files.py     opening files by content; markup.py HTML tables and SpreadsheetML; text.py
                  the encoding and delimiter of delimited text
-    sheets.py    header rows, title and totals rows, records from typed columns
+    sheets.py    header rows, title and totals rows, rows from typed columns
+    rows.py      a kind's typed rows, column by column
     columns.py   typing one column: fast paths, parsers, range checks, problems with advice
     values.py, money.py, dates.py   pure value parsers
     settle.py    duplicates, currencies, known partners, the run's months; the typed frames
@@ -16,6 +17,7 @@ or a duplicate (I7). Reconciliation counts are taken from those places, not assu
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,6 +32,7 @@ from .dates import parse_date, parse_month
 from .files import SPREADSHEET_SUFFIXES, RawSheet, check_archive, inbox_files, read_csv, read_file, unreadable
 from .kinds import DATED_KINDS, KINDS, PROVENANCE, Field, Kind, detect_kind, normalise_header
 from .money import parse_count, parse_money, parse_number
+from .rows import Rows
 from .settings import MAPPING_FILE, InboxError, InboxSettings, load_settings
 from .settle import drop_duplicates, joined_on, settle, to_frame
 from .sheets import SheetReader, SheetReport
@@ -38,7 +41,7 @@ from .values import (CellError, activity_parser, is_blank, level_parser, parse_l
 
 __all__ = [
     "CellError", "DATED_KINDS", "Field", "Inbox", "InboxError", "InboxSettings", "KINDS", "Kind",
-    "MAPPING_FILE", "PROVENANCE", "RawSheet", "SPREADSHEET_SUFFIXES", "SheetReader", "SheetReport",
+    "MAPPING_FILE", "PROVENANCE", "RawSheet", "Rows", "SPREADSHEET_SUFFIXES", "SheetReader", "SheetReport",
     "activity_parser", "check_archive", "detect_kind", "inbox_files", "is_blank", "joined_on",
     "level_parser", "load_settings", "month_of", "next_month", "normalise_header", "parse_count",
     "parse_date", "parse_list", "parse_money", "parse_month", "parse_number", "parse_text",
@@ -102,7 +105,7 @@ def read_inbox(folder: Path, rules: Rules, through: date | None = None,
     reader = SheetReader(rules, settings)
     problems: list[Problem] = []
     report_list: list[SheetReport] = []
-    records: dict[str, list[dict]] = {kind: [] for kind in KINDS}
+    parts: dict[str, list[Rows]] = {kind: [] for kind in KINDS}
     files = inbox_files(folder)
     inside = folder.resolve()
     for path in (progress(files) if progress else files):
@@ -128,14 +131,14 @@ def read_inbox(folder: Path, rules: Rules, through: date | None = None,
             problems.extend(sheet_problems)
             report_list.append(report)
             if kind:
-                records[kind].extend(rows)
+                parts[kind].append(rows)
     reports = {(r.file, r.sheet): r for r in report_list}
-    for kind in KINDS:
-        records[kind] = drop_duplicates(kind, records[kind], reports, problems)
+    records = {kind: drop_duplicates(kind, Rows.concat(spec.read_names, parts[kind]), reports, problems)
+               for kind, spec in KINDS.items()}
     settled = settle(records, reports, problems, through, reader.rejected_partners)
     for kind, rows in settled.items():
-        for record in rows:
-            reports[(record["source_file"], record["source_sheet"])].accepted += 1
+        for sheet, accepted in Counter(zip(rows["source_file"], rows["source_sheet"])).items():
+            reports[sheet].accepted += accepted
     frames = {kind: to_frame(kind, rows) for kind, rows in settled.items()}
     sheet_order = {(r.file, r.sheet): i for i, r in enumerate(report_list)}
     problems.sort(key=lambda p: (sheet_order.get((p.file, p.sheet), -1), p.row or 0))

@@ -5,6 +5,7 @@ checks, and a Problem for every bad cell, saying what to do."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
 PLAUSIBLE = (date(1990, 1, 1), date(2099, 12, 31))
 MAX_CELL_TEXT = 32_767  # characters a spreadsheet cell holds (Excel's limit)
+IRREGULAR = object()  # a cell no fast path typed: it is looked at on its own
 
 # What to do about a bad cell, by the field's type (I7: every problem says what to do).
 HINTS = {"amount": "write an amount such as 1234.50 or 1.234,50",
@@ -47,11 +49,23 @@ def error_problem(sheet: RawSheet, number: int, header: str, value: str, spec: F
                    WARNING if spec.lenient else ERROR)
 
 
+@dataclass
+class DataRows:
+    """A sheet's data rows and their spreadsheet row numbers, as two lists: a million rows
+    paired up would be a million more objects for the garbage collector to walk. Every row
+    reaches the header's last column (the reader pads short rows with None, an empty cell)."""
+    numbers: list[int]
+    rows: list[list]
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+
 class Column:
     """One column's typed values; bad cells become errors (or warnings) of their rows."""
 
     def __init__(self, reader: SheetReader, sheet: RawSheet, spec: Field, index: int, header: str,
-                 data: list, errors: dict, warnings: dict):
+                 data: DataRows, errors: dict, warnings: dict):
         self.reader, self.sheet, self.spec = reader, sheet, spec
         self.index, self.header, self.data = index, header, data
         self.errors, self.warnings = errors, warnings
@@ -60,7 +74,7 @@ class Column:
         self.limit = reader.rules.max_amount_usd
 
     def problem(self, i: int, value: object, message: str) -> None:
-        number = self.data[i][0]
+        number = self.data.numbers[i]
         message = advise(message, HINTS.get(self.spec.type, "correct the cell"))
         if self.spec.lenient:
             self.warnings.setdefault(i, []).append(Problem(
@@ -72,81 +86,89 @@ class Column:
                 "row rejected"))
 
     def values(self) -> list:
-        spec, index = self.spec, self.index
-        blank = self.reader.blank(spec)
-        out: list = []
-        append = out.append
+        """The column's typed values. Most cells are what spreadsheets usually hold (text, date
+        cells, numbers): one pass over the rows types those, and only the rest is looked at cell
+        by cell, where the same text (a sale type, a yes) is typed once and remembered."""
+        rows, index = self.data.rows, self.index
+        out = self.regular()
         pending: list[tuple[int, object]] = []   # date cells that need their column's order
-        text = spec.type in ("text", "id")
-        is_date = spec.type == "date"
-        free_amount = spec.type == "amount"
-        limit = self.limit
-        parse = self.reader.parsers.get(spec.type)
-        for i, (_, row) in enumerate(self.data):
-            value = row[index] if index < len(row) else None
-            kind_of = type(value)
-            # fast paths for what spreadsheets usually hold
-            if value is None:
-                pass
-            elif kind_of is str:
-                if text:
-                    stripped = value.strip()
-                    if stripped and stripped[0] not in "#E" and len(stripped) <= MAX_CELL_TEXT:
-                        append(stripped)
-                        continue
-                if not value.strip():
-                    value = None
-            elif kind_of is date and is_date:
-                if PLAUSIBLE[0] <= value <= PLAUSIBLE[1]:
-                    append(value)
-                    continue
-            elif kind_of is float and free_amount and value == value:
-                if abs(value) <= limit:
-                    append(value)
-                    continue
-            if value is None or is_blank(value):
-                self.blanks.append(i)
-                if spec.required:
-                    self.errors.setdefault(i, []).append(Problem(
-                        self.sheet.file, self.sheet.name, self.data[i][0], self.header, "",
-                        "is empty but required: fill it in", "row rejected"))
-                append(blank)
-                continue
-            error = spreadsheet_error(value) if kind_of is SheetError or (
-                kind_of is str and value[:1] in "#E ") else None
-            if error:
-                problem = error_problem(self.sheet, self.data[i][0], self.header, error, spec)
-                (self.warnings if spec.lenient else self.errors).setdefault(i, []).append(problem)
-                append(blank if spec.lenient else None)
-                continue
-            if is_date:
-                append(None)
-                pending.append((i, value))
-                continue
-            try:
-                result = parse(value)
-                if spec.type in ("amount", "money", "rate"):
-                    result, currency = result
-                    if currency:
-                        self.currencies[i] = currency
-                trouble = self.check(result)
-                if trouble:
-                    raise CellError(trouble)
-                if text and len(result) > MAX_CELL_TEXT:
-                    result = self.cut(i, value, result)
-            except CellError as exc:
-                self.problem(i, value, str(exc))
-                append(blank if spec.lenient else None)
-                continue
-            append(result)
+        known: dict[str, object] = {}           # text that typed cleanly -> its typed value
+        for i in [i for i, typed in enumerate(out) if typed is IRREGULAR]:
+            value = rows[i][index]
+            typed = known.get(value, IRREGULAR) if type(value) is str else IRREGULAR
+            if typed is IRREGULAR:
+                typed, clean = self.cell(i, value, pending)
+                if clean and type(value) is str:
+                    known[value] = typed
+            out[i] = typed
         if pending:
             self.dates(pending, out)
         return out
 
+    def regular(self) -> list:
+        """Typed values of the cells a fast path types (trimmed text, plausible date cells,
+        amounts within the limit), IRREGULAR for every other cell (I6)."""
+        rows, index, kind = self.data.rows, self.index, self.spec.type
+        if kind in ("text", "id"):  # not blank, not maybe an error value (#N/A, Err:502), fits a cell
+            return [text if type(cell := row[index]) is str and (text := cell.strip()) and text[0] not in "#E"
+                    and len(text) <= MAX_CELL_TEXT else IRREGULAR for row in rows]
+        if kind == "date":
+            first, last = PLAUSIBLE
+            return [cell if type(cell := row[index]) is date and first <= cell <= last else IRREGULAR
+                    for row in rows]
+        if kind == "amount":
+            limit = self.limit
+            return [cell if type(cell := row[index]) is float and cell == cell and abs(cell) <= limit
+                    else IRREGULAR for row in rows]
+        return [IRREGULAR] * len(rows)
+
+    def cell(self, i: int, value: object, pending: list[tuple[int, object]]) -> tuple[object, bool]:
+        """(typed value, whether it typed cleanly) of row i's cell, recording its blank, its
+        problem or the currency its text names; a date cell that is not a date cell waits in
+        `pending` for its column's order (None for now)."""
+        spec = self.spec
+        blank = self.reader.blank(spec)
+        kind_of = type(value)
+        if kind_of is str and not value.strip():
+            value = None
+        if value is None or is_blank(value):
+            self.blanks.append(i)
+            if spec.required:
+                self.errors.setdefault(i, []).append(Problem(
+                    self.sheet.file, self.sheet.name, self.data.numbers[i], self.header, "",
+                    "is empty but required: fill it in", "row rejected"))
+            return blank, False
+        error = spreadsheet_error(value) if kind_of is SheetError or (
+            kind_of is str and value[:1] in "#E ") else None
+        if error:
+            problem = error_problem(self.sheet, self.data.numbers[i], self.header, error, spec)
+            (self.warnings if spec.lenient else self.errors).setdefault(i, []).append(problem)
+            return (blank if spec.lenient else None), False
+        if spec.type == "date":
+            pending.append((i, value))
+            return None, False
+        clean = True
+        try:
+            result = self.reader.parsers[spec.type](value)
+            if spec.type in ("amount", "money", "rate"):
+                result, currency = result
+                if currency:
+                    self.currencies[i] = currency
+                    clean = False
+            trouble = self.check(result)
+            if trouble:
+                raise CellError(trouble)
+            if spec.type in ("text", "id") and len(result) > MAX_CELL_TEXT:
+                result, clean = self.cut(i, value, result), False
+        except CellError as exc:
+            self.problem(i, value, str(exc))
+            return (blank if spec.lenient else None), False
+        return result, clean
+
     def cut(self, i: int, value: object, text: str) -> str:
         """Text longer than a cell holds is cut, with a warning, so every output agrees (I7)."""
         self.warnings.setdefault(i, []).append(Problem(
-            self.sheet.file, self.sheet.name, self.data[i][0], self.header, show(value)[:80] + "...",
+            self.sheet.file, self.sheet.name, self.data.numbers[i], self.header, show(value)[:80] + "...",
             f"is {len(text):,} characters long, more than a spreadsheet cell holds "
             f"({MAX_CELL_TEXT:,}): shorten it in the source", f"first {MAX_CELL_TEXT:,} characters used",
             WARNING))
@@ -155,7 +177,7 @@ class Column:
     def dates(self, pending: list[tuple[int, object]], out: list) -> None:
         """Date cells that are not date cells: the column decides day/month order (I6)."""
         values = [value for _, value in pending]
-        rows = [self.data[i][0] for i, _ in pending]
+        rows = [self.data.numbers[i] for i, _ in pending]
         dates, errors = read_date_column(values, rows, self.reader.settings.dates)
         for k, ((i, value), day) in enumerate(zip(pending, dates)):
             if k in errors:

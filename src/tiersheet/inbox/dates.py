@@ -149,12 +149,20 @@ def read_date_column(values: Sequence[object], rows: Sequence[int],
     the column itself, then `setting`; returns the dates and, by index, what is wrong."""
     found: list[date | DayMonth | None] = []
     errors: dict[int, str] = {}
+    # A column's dates recur: each value is read once, keyed with its type (1, 1.0 and True differ).
+    read: dict[tuple, date | DayMonth | str] = {}  # -> its date, or what is wrong with it
     for i, value in enumerate(values):
-        try:
-            found.append(read_date_value(value))
-        except CellError as exc:
+        key = (type(value), value)
+        if key not in read:
+            try:
+                read[key] = read_date_value(value)
+            except CellError as exc:
+                read[key] = str(exc)
+        if isinstance(read[key], str):
             found.append(None)
-            errors[i] = str(exc)
+            errors[i] = read[key]
+        else:
+            found.append(read[key])
     witnesses = {order: next(((i, v) for i, v in enumerate(found)
                               if isinstance(v, DayMonth) and v.vote == order), None) for order in ORDERS}
     proven = [order for order, witness in witnesses.items() if witness]

@@ -319,11 +319,16 @@ def xlsx_error_cells(path: Path, sheet_name: str, first_row: int, first_col: int
         return found
 
 
+_ERROR_TYPE = re.compile(rb"""t=(?:"e"|'e')""")  # an error cell's type attribute
+
+
 def _holds_errors(archive: zipfile.ZipFile, member: str) -> bool:
+    """Whether a sheet's XML marks a cell as an error: one pass of one pattern over each chunk
+    (a million rows are 400 MB of XML)."""
     tail = b""
     with archive.open(member) as stream:
         while chunk := stream.read(1 << 22):
-            if b't="e"' in tail + chunk or b"t='e'" in tail + chunk:
+            if _ERROR_TYPE.search(tail + chunk):
                 return True
             tail = chunk[-6:]
     return False

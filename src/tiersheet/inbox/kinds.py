@@ -52,6 +52,12 @@ class Kind:
         return [f.name for f in self.fields]
 
     @property
+    def read_names(self) -> list[str]:
+        """The columns of its rows as the reader gives them: the fields, where each row came
+        from, and the reader's extras (a sale's usd_rate comes later, with its currency's rate)."""
+        return self.names + PROVENANCE + [name for name in self.extra if name != "usd_rate"]
+
+    @property
     def required(self) -> list[str]:
         return [f.name for f in self.fields if f.required]
 

@@ -1,4 +1,4 @@
-"""One raw sheet to typed records: find its header, recognise its kind, skip (and note) what is
+"""One raw sheet to typed rows: find its header, recognise its kind, skip (and note) what is
 not data, type every column (columns.py), and say what is wrong with every row that cannot be
 used (I1-I7)."""
 
@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Callable
 
 from ..config import Rules
 from ..problems import NOTE, NOTED, Problem
-from .columns import Column, error_problem
+from .columns import Column, DataRows, error_problem
 from .dates import parse_month
 from .files import RawSheet, column_letter
-from .kinds import KINDS, KNOWN_HEADERS, PROVENANCE, Field, Kind, complete_kind, detect_kind, normalise_header
+from .kinds import KINDS, KNOWN_HEADERS, Field, Kind, complete_kind, detect_kind, normalise_header
 from .money import parse_count, parse_money, parse_signed_points
+from .rows import Rows
 from .settings import InboxSettings
 from .values import (CellError, activity_parser, is_blank, level_parser, parse_code, parse_list,
                      parse_text, parse_yes, sale_type_parser, show)
@@ -87,13 +89,13 @@ class SheetReader:
 
     # --- one sheet ------------------------------------------------------------------------
 
-    def read(self, sheet: RawSheet) -> tuple[str | None, list[dict], list[Problem], SheetReport]:
+    def read(self, sheet: RawSheet) -> tuple[str | None, Rows, list[Problem], SheetReport]:
         rows = sheet.rows
         if all(all(is_blank(c) for c in row) for row in rows):
-            return None, [], [], SheetReport(sheet.file, sheet.name, "ignored (empty)")
+            return None, Rows({}), [], SheetReport(sheet.file, sheet.name, "ignored (empty)")
         found = self.find_header(rows)
         if found is None:
-            return None, [], [], SheetReport(sheet.file, sheet.name, "ignored (not an input sheet)")
+            return None, Rows({}), [], SheetReport(sheet.file, sheet.name, "ignored (not an input sheet)")
         start, name, columns = found
         kind = KINDS[name]
         header_row = sheet.first_row + start
@@ -116,9 +118,9 @@ class SheetReader:
                               f"missing required column {names} in a {kind.label} sheet: add the column "
                               f"(or map its header in tiersheet.toml [headers])",
                               f"whole sheet rejected ({len(data)} rows)")
-            return name, [], notes + [problem], report
-        records, problems = self.type_rows(sheet, kind, columns, data, report)
-        return name, records, sorted(notes + problems, key=lambda p: p.row or 0), report
+            return name, Rows.empty(kind.read_names), notes + [problem], report
+        accepted, problems = self.type_rows(sheet, kind, columns, data, report)
+        return name, accepted, sorted(notes + problems, key=lambda p: p.row or 0), report
 
     def title_notes(self, sheet: RawSheet, start: int) -> list[Problem]:
         """Rows above the header (a report's title and filters) are noted, not problems (I1)."""
@@ -134,15 +136,17 @@ class SheetReader:
         return notes
 
     def data_rows(self, sheet: RawSheet, start: int, kind: Kind,
-                  columns: dict) -> tuple[list[tuple[int, list]], list[Problem]]:
-        """(spreadsheet row, cells) of the data rows; blank rows skipped, totals rows noted (I1)."""
+                  columns: dict) -> tuple[DataRows, list[Problem]]:
+        """The data rows and their numbers; blank rows skipped, totals rows noted (I1)."""
         key_index = columns[kind.key[0]][0] if kind.key[0] in columns else 0
         key_header = columns.get(kind.key[0], (0, kind.field(kind.key[0]).header))[1]
-        data: list[tuple[int, list]] = []
-        keyless: list[int] = []   # positions in data of rows without a key: totals if at the end
+        numbers: list[int] = []
+        rows: list[list] = []
+        keyless: list[int] = []   # positions in rows of rows without a key: totals if at the end
         totals: list[Problem] = []
         first = sheet.first_row + start + 1
-        for offset, row in enumerate(sheet.rows[start + 1:]):
+        width = max(index for index, _ in columns.values()) + 1
+        for offset, row in enumerate(islice(sheet.rows, start + 1, None)):
             key = row[key_index] if key_index < len(row) else None
             if key is None or (type(key) is str and (not key.strip() or (key[:1] in "TtGgSs" and _TOTAL.match(key)))):
                 if all(is_blank(c) for c in row):
@@ -152,18 +156,18 @@ class SheetReader:
                     totals.append(self.total_note(sheet, first + offset, columns, label, key_header))
                     continue
                 if all(is_blank(c) or _is_number(c) for c in row):
-                    keyless.append(len(data))
-            data.append((first + offset, row))
+                    keyless.append(len(rows))
+            numbers.append(first + offset)
+            rows.append(row if len(row) >= width else row + [None] * (width - len(row)))
         trailing = []  # keyless rows of numbers after the last keyed row: totals under the data
-        while keyless and keyless[-1] == len(data) - 1 - len(trailing):
+        while keyless and keyless[-1] == len(rows) - 1 - len(trailing):
             trailing.insert(0, keyless.pop())
         for i in trailing:
-            number, row = data[i]
-            cell = next((c, v) for c, v in enumerate(row) if not is_blank(v))
-            totals.append(self.total_note(sheet, number, columns, cell, key_header))
+            cell = next((c, v) for c, v in enumerate(rows[i]) if not is_blank(v))
+            totals.append(self.total_note(sheet, numbers[i], columns, cell, key_header))
         if trailing:
-            data = data[:trailing[0]]
-        return data, totals
+            del numbers[trailing[0]:], rows[trailing[0]:]
+        return DataRows(numbers, rows), totals
 
     def total_note(self, sheet: RawSheet, number: int, columns: dict, cell: tuple[int, object],
                    key_header: str) -> Problem:
@@ -175,8 +179,8 @@ class SheetReader:
 
     # --- typing ---------------------------------------------------------------------------
 
-    def type_rows(self, sheet: RawSheet, kind: Kind, columns: dict, data: list,
-                  report: SheetReport) -> tuple[list[dict], list[Problem]]:
+    def type_rows(self, sheet: RawSheet, kind: Kind, columns: dict, data: DataRows,
+                  report: SheetReport) -> tuple[Rows, list[Problem]]:
         """Type column by column, collecting each row's errors; then assemble the rows that
         have none (I7: rejected rows are counted and each says why)."""
         errors: dict[int, list[Problem]] = {}
@@ -200,33 +204,31 @@ class SheetReader:
             header = columns[next(f for f in kind.one_of if f in columns)][1]
             for i, values in enumerate(zip(*(typed[names.index(f)] for f in kind.one_of))):
                 if values.count(None) == len(values) and i not in errors:
-                    errors[i] = [Problem(sheet.file, sheet.name, data[i][0], header, "",
+                    errors[i] = [Problem(sheet.file, sheet.name, data.numbers[i], header, "",
                                          "is empty but required: fill it in", "row rejected")]
         self.currency_problems(sheet, kind, columns, data, typed, currencies, errors)
         extra: list[list] = []
         if "activity_text" in kind.extra:
             index = columns["activity"][0]
-            extra.append([parse_text(row[index] if index < len(row) else None) for _, row in data])
-        keys = names + PROVENANCE + [name for name in kind.extra if name != "usd_rate"]
-        records, problems = [], []
-        provenance = ([sheet.file] * len(data), [sheet.name] * len(data), [number for number, _ in data])
-        for i, values in enumerate(zip(*typed, *provenance, *extra)):
-            if i in errors:
-                problems.extend(errors[i])
-                report.rejected += 1
-                if kind.name == "partners" and values[0]:
-                    self.rejected_partners.setdefault(values[0], f"{sheet.file} [{sheet.name}] row {data[i][0]}")
-                continue
-            problems.extend(warnings.get(i, ()))
-            records.append(dict(zip(keys, values)))
-        return records, problems
+            extra.append([parse_text(row[index]) for row in data.rows])
+        provenance = [[sheet.file] * len(data), [sheet.name] * len(data), data.numbers]
+        rows = Rows(dict(zip(kind.read_names, typed + provenance + extra))).without(sorted(errors))
+        report.rejected += len(errors)
+        # a rejected row's errors, an accepted row's warnings, in row order
+        problems = [p for i in sorted(errors.keys() | warnings.keys())
+                    for p in (errors[i] if i in errors else warnings[i])]
+        if kind.name == "partners":
+            for i in sorted(errors):
+                if typed[0][i]:
+                    self.rejected_partners.setdefault(typed[0][i], f"{sheet.file} [{sheet.name}] row {data.numbers[i]}")
+        return rows, problems
 
     def blank(self, spec: Field) -> object:
         if spec.blank is not None:
             return spec.blank
         return "" if spec.type in TEXT_TYPES else None
 
-    def error_cells(self, sheet: RawSheet, kind: Kind, columns: dict, data: list,
+    def error_cells(self, sheet: RawSheet, kind: Kind, columns: dict, data: DataRows,
                     blanks: dict[str, list[int]], errors: dict, warnings: dict) -> None:
         """Cells that read as blank may hold a spreadsheet error the reader could not show
         (python-calamine reads #N/A in an xlsx as empty): ask the sheet, only then (I6)."""
@@ -238,7 +240,7 @@ class SheetReader:
         for name, rows in blanks.items():
             spec, (index, header) = kind.field(name), columns[name]
             for i in rows:
-                number = data[i][0]
+                number = data.numbers[i]
                 value = cells.get((number - sheet.first_row, index))
                 if value is None:
                     continue
@@ -248,7 +250,7 @@ class SheetReader:
                 else:
                     errors[i] = [p for p in errors.get(i, []) if p.column != header] + [problem]
 
-    def currency_problems(self, sheet: RawSheet, kind: Kind, columns: dict, data: list,
+    def currency_problems(self, sheet: RawSheet, kind: Kind, columns: dict, data: DataRows,
                           typed: list[list], currencies: dict, errors: dict) -> None:
         """A currency sign or code that contradicts the row's currency is a problem (I6)."""
         names = kind.names
@@ -258,7 +260,7 @@ class SheetReader:
             for i, code in named.items():
                 expected = "USD" if row_currency is None else (row_currency[i] or "USD")
                 if code != expected and i not in errors:
-                    number, row = data[i]
+                    number, row = data.numbers[i], data.rows[i]
                     index, header = columns[name]
                     why = ("the column is in USD: write the amount in US dollars" if spec.in_usd else
                            f"the row's currency is {expected}" + (" (Currency is blank)" if not row_currency[i] else "")
