@@ -131,7 +131,7 @@ def phase_statements(inbox: str, out: str) -> dict:
     from tiersheet.config import load_rules
     from tiersheet.engine import run_engine
     from tiersheet.inbox import read_inbox
-    from tiersheet.pipeline import few_collections
+    from tiersheet.garbage import few_collections
     from tiersheet.statements import write_statements
 
     rules = load_rules()

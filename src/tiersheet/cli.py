@@ -353,11 +353,13 @@ def whatif(inbox: Path, partner_id: str, month: date | None, sales: tuple[float,
     """
     import json
 
+    from .garbage import few_collections
     from .inbox import read_inbox
     from .whatif import render, what_if
 
     rules, _ = rules_and_source(rules_file)
-    data = read_inbox(inbox, rules.base, month)
+    with few_collections():
+        data = read_inbox(inbox, rules.base, month)
     closed, before, after = what_if(data, rules, partner_id, month, sales, activities, settings)
     if as_json:
         click.echo(json.dumps({"partner": partner_id, "month": f"{closed:%Y-%m}",

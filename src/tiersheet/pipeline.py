@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gc
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Iterator
 from .config import RuleBook, Rules, rule_book
 from .engine import MonthResult, RunResult, close_months, run_months
 from .filenames import file_stems
+from .garbage import few_collections
 from .inbox import inbox_files, read_inbox
 from .statements import Written, finish_statements, statement_share, write_statements
 from .workbook import write_month
@@ -40,20 +41,6 @@ class Outcome:
     seconds: dict = field(default_factory=dict)   # "read", "rules", "write", "statements"
     statements: list[Written] = field(default_factory=list)
     statement_cells: dict = field(default_factory=dict)
-
-
-@contextmanager
-def few_collections():
-    """A run builds millions of long-lived row objects that hold no reference cycles; Python's
-    cyclic garbage collector would rescan them over and over (a tenth of a large run). So
-    collections are made rarer, and what each stage has built is frozen out of later scans."""
-    threshold = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
 
 
 def month_workbook(path: Path, month: MonthResult, result: RunResult, inbox_name: str,
