@@ -115,3 +115,14 @@ def test_set_columns_and_repeated_names_store_what_xlsxwriter_public_methods_sto
     assert book("first", fast=True) == public   # names checked by define_name
     assert book("again", fast=True) == public   # names accepted before: stored directly
     assert b'<col min="1" max="3" width="13.28515625" style="' in public["xl/worksheets/sheet1.xml"]
+
+
+def test_rows_of_links_alone_are_written_row_by_row(tmp_path):
+    """write_many with only a links column still writes each row, on its own row number."""
+    book = Book(tmp_path / "links.xlsx", datetime(2025, 1, 1), "t", small=True)
+    table = Table(book, "T", [Column("ref", "Reference", 12)])
+    assert table.write_many(2, {}, {}, {"ref": (["T!A1", "T!A1"], ["first", "second"])}) == 3
+    table.finish()
+    book.close()
+    xml = sheet_xml(tmp_path / "links.xlsx")
+    assert b'<row r="2"' in xml and b'<row r="3"' in xml and xml.count(b"<hyperlink ") == 2

@@ -431,7 +431,7 @@ class Table:
         shape = layout(tuple(self.columns))
         self.index, self.letter, self.wrapped = shape.index, shape.letter, shape.wrapped
         styles = book.styles
-        self.formats = {c.key: styles[c.style] for c in self.columns}
+        self.formats = {c.key: book.style(c.style) for c in self.columns}  # an unknown style raises
         self.sheet = book.xl.add_worksheet(name)
         self.row = 1  # next 0-based row to write
         self.urls = 0
@@ -519,25 +519,27 @@ class Table:
         link_specs = [(self.index[key], targets, texts) for key, (targets, texts) in (links or {}).items()]
         sheet = self.sheet
         link_fmt = styles["link"]
-        numbers = [spec[0] for spec in specs]
+        spec_columns = [spec[0] for spec in specs]
         for first in range(0, count, CHUNK_ROWS):  # a chunk's formula cells are made column by column
             stop = min(count, first + CHUNK_ROWS)
-            rows = [str(self.row + 1 + i) for i in range(stop - first)]
+            row_numbers = [str(self.row + 1 + i) for i in range(stop - first)]
             cells_by_column = []
             for col, kind, data, formula, fmt in specs:
                 if kind == 0:
                     cells_by_column.append(data[first:stop])
                 elif kind == 1:
-                    cells_by_column.append([_new(CellFormulaTuple, (formula.replace("#", row), fmt, cached))
-                                            for row, cached in zip(rows, data[first:stop])])
+                    cells_by_column.append([_new(CellFormulaTuple, (formula.replace("#", number), fmt, cached))
+                                            for number, cached in zip(row_numbers, data[first:stop])])
                 else:
                     cells_by_column.append([_new(CellFormulaTuple, (f, fmt, cached)) if f else None
                                             for f, cached in zip(formula[first:stop], data[first:stop])])
-            for i, row_cells in enumerate(zip(*cells_by_column), first):
+            # rows of links alone have no cells, but are rows all the same
+            chunk_cells = zip(*cells_by_column) if cells_by_column else [()] * (stop - first)
+            for i, row_cells in enumerate(chunk_cells, first):
                 r = self.row
                 if heights and i in heights:
                     sheet.set_row(r, heights[i] * LINE_HEIGHT)
-                cells = [(col, cell) for col, cell in zip(numbers, row_cells) if cell is not None]
+                cells = [(col, cell) for col, cell in zip(spec_columns, row_cells) if cell is not None]
                 if cells:
                     store(sheet, r, cells)
                 for col, targets, texts in link_specs:
