@@ -6,7 +6,8 @@
 
 Each phase runs in a child process of its own; its memory is the peak, over the phase, of the
 proportional set size (PSS) of the child and every worker it forks, sampled about once a
-second (reading PSS walks the processes' page tables, so it is not done more often): pages the workers share with the main process are counted once, not once per process.
+second (reading PSS walks the processes' page tables, so it is not done more often): pages the
+workers share with the main process are counted once, not once per process.
   1. read floor: every sheet of every inbox file read with python-calamine (the project's reader),
      nothing else;
   2. write floor: the cells the run wrote (captured by an untimed run: every stored row with its
@@ -130,8 +131,8 @@ def phase_statements(inbox: str, out: str) -> dict:
     """The last month's statements as `run --jobs 1` writes them (reading and the rules untimed)."""
     from tiersheet.config import load_rules
     from tiersheet.engine import run_engine
-    from tiersheet.inbox import read_inbox
     from tiersheet.garbage import few_collections
+    from tiersheet.inbox import read_inbox
     from tiersheet.statements import write_statements
 
     rules = load_rules()
@@ -140,7 +141,8 @@ def phase_statements(inbox: str, out: str) -> dict:
         gc.freeze()
         started = time.perf_counter()
         written = write_statements(Path(out), month)
-    return {"seconds": time.perf_counter() - started, "files": len(written.files)}
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "files": len(written.files)}
 
 
 def recorded(book, recorder: list) -> tuple[list[str], list]:
