@@ -146,8 +146,11 @@ def phase_statements(inbox: str, out: str) -> dict:
 
 
 def recorded(book, recorder: list) -> tuple[list[str], list]:
-    """A written workbook's sheet names and recorded cells, formats named by style (picklable)."""
+    """A written workbook's sheet names and recorded cells (picklable), each cell's format named
+    by its style, or given by its properties when a writer made it itself (the Statement page's
+    own formats): the floor writes every cell with the format it had."""
     names = {id(fmt): name for name, fmt in book.styles.items() if fmt is not None}
+    names |= {id(fmt): properties for fmt, properties in made_formats}
     records = []
     for kind, sheet, row, payload in recorder:
         if kind == "row":
@@ -157,12 +160,16 @@ def recorded(book, recorder: list) -> tuple[list[str], list]:
     return [sheet.name for sheet in book.xl.worksheets()], records
 
 
+made_formats: list = []  # (Format, its properties) of the workbook being captured
+
+
 @contextmanager
 def recording_public_writes():
     """Record also the cells written through xlsxwriter's public methods (titles, headers,
     labels: everything not stored by the fast path), so that the floor writes every cell the
     run wrote. Each is recorded as the worksheet stored it; a hyperlink's text is left to its
     own "url" record."""
+    import xlsxwriter
     from xlsxwriter import worksheet as ws
 
     from tiersheet import xlsx
@@ -187,6 +194,13 @@ def recording_public_writes():
                  "_write_boolean"):
         wrap(name)
     url = originals["_write_url"] = ws.Worksheet._write_url
+    add_format = xlsxwriter.Workbook.add_format
+
+    def recorded_add_format(self, properties=None):
+        made = add_format(self, properties)
+        made_formats.append((made, dict(properties or {})))
+        return made
+    xlsxwriter.Workbook.add_format = recorded_add_format
 
     def write_url(self, *args, **kwargs):
         inside_url.append(True)
@@ -200,6 +214,7 @@ def recording_public_writes():
     finally:
         for name, original in originals.items():
             setattr(ws.Worksheet, name, original)
+        xlsxwriter.Workbook.add_format = add_format
 
 
 def capture(writers: Iterable, folder: str) -> dict:
@@ -214,6 +229,7 @@ def capture(writers: Iterable, folder: str) -> dict:
     with recording_public_writes():
         for index, writer in enumerate(writers):
             xlsx.recorder = []
+            made_formats.clear()
             writer.write()
             sheets, records = recorded(writer.book, xlsx.recorder)
             with open(Path(folder) / f"capture-{index:05d}.pickle", "wb") as handle:
@@ -250,11 +266,16 @@ def phase_capture_statements(inbox: str, folder: str) -> dict:
     return capture((StatementWriter(scratch, view) for view in partner_views(month)), folder)
 
 
+def property_key(properties: dict) -> tuple:
+    return tuple(sorted(properties.items()))
+
+
 def phase_floor(folder: str) -> dict:
     """Exactly the cells the run wrote (captured above), written again as fast as xlsxwriter
     goes, in the mode the run wrote that file in: each row stored straight into its worksheet
     (the project's fast path), hyperlinks through write_url, then the file closed (and
-    deleted: only the time counts). Only the writing is timed, not loading the capture."""
+    deleted: only the time counts). Only the writing is timed (making the workbook and its
+    formats too), not loading the capture."""
     import pickle
 
     from xlsxwriter import worksheet as ws
@@ -268,14 +289,19 @@ def phase_floor(folder: str) -> dict:
     for index, path in enumerate(sorted(Path(folder).glob("capture-*.pickle"))):
         with open(path, "rb") as handle:
             small, sheets, records = pickle.load(handle)
+        own = {property_key(style): style for kind, _, _, payload in records if kind == "row"
+               for *_, style in payload if isinstance(style, dict)}  # formats a writer made itself
+        started = time.perf_counter()  # the workbook and the formats its cells use are part of writing it
         book = Book(Path(folder) / f"floor-{index}.xlsx", __import__("datetime").datetime(2025, 1, 1), "floor",
                     small=small)
-        styles = book.styles
+        styles = dict(book.styles) | {key: book.xl.add_format(properties) for key, properties in own.items()}
+        seconds += time.perf_counter() - started
         rows = []
         for kind, sheet, row, payload in records:  # rebuild the cell records (untimed)
             if kind == "row":
-                payload = [(col, makers[name](*fields)._replace(format=styles.get(style)))
-                           for col, name, fields, style in payload]
+                payload = [(col, makers[name](*fields)._replace(
+                    format=styles[property_key(style)] if isinstance(style, dict) else styles.get(style)))
+                    for col, name, fields, style in payload]
             rows.append((kind, sheet, row, payload))
         gc.collect()
         gc.freeze()    # the loaded records are not the floor's business: keep the GC off them
