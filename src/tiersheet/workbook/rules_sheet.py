@@ -10,7 +10,7 @@ from functools import lru_cache
 from xlsxwriter.worksheet import CellStringTuple
 
 from ..config import Rules
-from ..xlsx import Book, fit_row, print_setup, set_columns, store, value_cell
+from ..xlsx import LINE_HEIGHT, Book, fit_row, fixed_lines, print_setup, set_columns, store, value_cell
 
 @lru_cache(maxsize=1024)
 def name_for(*parts: str) -> str:
@@ -80,6 +80,37 @@ def names_needed(rows: list[tuple[str, str, object, str]], used: set[str]) -> se
     return set(used) | {name for _, name, _, _ in rows if prefixes and name.startswith(prefixes)}
 
 
+COLUMNS = (("Rule", 7, None), ("Name", 44, "wrap"), ("Value", 30, "wrap"), ("Meaning", 52, "wrap"))
+WIDTHS = [width for _, width, _ in COLUMNS]
+
+
+def parameter_rows(rules: Rules, month: date, end: date,
+                   only: frozenset[str] | None) -> list[tuple[str, str, object, str, str, int]]:
+    """(R-number, name, value, meaning, style, lines) of the parameters in force, or of those
+    `only` needs; worked out once for every statement whose formulas use the same names."""
+    key = (id(rules), month, end, only)
+    known = _PARAMETER_ROWS.get(key)
+    if known is not None and known[0] is rules:
+        return known[1]
+    rows = rules_rows(rules, month, end)
+    if only is not None:
+        needed = names_needed(rows, only)
+        rows = [row for row in rows if row[1] in needed]
+    made = [(rule, name, value, meaning,
+             "date" if isinstance(value, date) else
+             "pct" if name.startswith(("MARGIN_", "FIRST_SALE_DISCOUNT", "COOP_SHARE")) else "text",
+             max(fixed_lines(text, width) if isinstance(text, str) else 1
+                 for text, width in ((name, WIDTHS[1]), (value, WIDTHS[2]), (meaning, WIDTHS[3]))))
+            for rule, name, value, meaning in rows]
+    if len(_PARAMETER_ROWS) > 256:
+        _PARAMETER_ROWS.clear()
+    _PARAMETER_ROWS[key] = (rules, made)
+    return made
+
+
+_PARAMETER_ROWS: dict = {}  # parameter_rows by (rules, month, end, names), with the rules kept
+
+
 def write_rules(book: Book, rules: Rules, month: date, end: date, source: str,
                 only: set[str] | None = None) -> dict[str, str]:
     """Write the Rules sheet and define a name for each parameter; returns name -> cell.
@@ -87,23 +118,20 @@ def write_rules(book: Book, rules: Rules, month: date, end: date, source: str,
     With `only` (a statement), just the parameters those formulas need, and no benefits table
     (the statement words them itself)."""
     sheet = book.xl.add_worksheet("Rules")
-    columns = (("Rule", 7, None), ("Name", 44, book.styles["wrap"]), ("Value", 30, book.styles["wrap"]),
-               ("Meaning", 52, book.styles["wrap"]))
+    columns = [(header, width, book.styles[style] if style else None) for header, width, style in COLUMNS]
     set_columns(sheet, [(i, i, width, fmt) for i, (_, width, fmt) in enumerate(columns)])  # fmt: of cells without one
     for i, (header, _, _) in enumerate(columns):
         sheet.write_string(0, i, header, book.styles["header"])
     sheet.freeze_panes(1, 0)
-    widths = [width for _, width, _ in columns]
+    widths = WIDTHS
     print_setup(sheet, book.title, widths)
     cells = {}
-    rows = rules_rows(rules, month, end)
-    if only is not None:
-        needed = names_needed(rows, only)
-        rows = [row for row in rows if row[1] in needed]
-    for r, (rule, name, value, meaning) in enumerate(rows, start=1):
-        fit_row(sheet, r, [(name, widths[1]), (value, widths[2]), (meaning, widths[3])])
-        style = "date" if isinstance(value, date) else "pct" if name.startswith(("MARGIN_", "FIRST_SALE_DISCOUNT", "COOP_SHARE")) else "text"
-        cell = value_cell(value, book.style(style), book.styles["date"])
+    rows = parameter_rows(rules, month, end, frozenset(only) if only is not None else None)
+    date_format = book.styles["date"]
+    for r, (rule, name, value, meaning, style, lines) in enumerate(rows, start=1):
+        if lines > 1:
+            sheet.set_row(r, lines * LINE_HEIGHT)
+        cell = value_cell(value, book.styles[style], date_format)
         # the row in one go, as write_string and Book.put would store it (a statement has 30 of them)
         store(sheet, r, [(0, CellStringTuple(rule, None)), (1, CellStringTuple(name, None)),
                          *([(2, cell)] if cell is not None else []), (3, CellStringTuple(meaning, None))])

@@ -242,7 +242,7 @@ def write_close(ctx: Context) -> None:
                                     f'&" (approved by "&{adjustments.cell("approved_by", row)}&"; "'
                                     f'&{adjustments.cell("adjustment_id", row)}'
                                     + (f'&", held until the close of "&{adjustments.cell("until", row)}'
-                                       if ctx.result.adjustments.at[p.override_index, "until"] else "")
+                                       if ctx.result.adjustments["until"].iloc[p.override_index] else "")
                                     + '&")"', p.override_note)
         why = ("snapshot says prior Intranet sale" if p.snapshot["prior_intranet_sale"] else
                "given in an earlier month" if p.intranet_used_before else "")

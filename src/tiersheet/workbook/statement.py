@@ -49,10 +49,12 @@ def partner_views(result: MonthResult, first: int = 0, stop: int | None = None) 
     grants = defaultdict(list)
     for grant in result.nfr:
         grants[grant.partner_id].append(grant)
+    none = {id(frame): frame.iloc[0:0] for frame in (result.sales, result.activities, result.adjustments)}
     no_claims, no_leads = result.claims.iloc[0:0], result.leads.iloc[0:0]
 
     def lines(frame, block):
-        return frame.iloc[block[0]:block[1] + 1].reset_index(drop=True) if block else frame.iloc[0:0]
+        """The block's rows (a view, not a copy: the writers read rows by position)."""
+        return frame.iloc[block[0]:block[1] + 1] if block else none[id(frame)]
 
     for p in result.partners[first:stop]:
         block = sales_blocks.get(p.partner_id)
@@ -63,8 +65,7 @@ def partner_views(result: MonthResult, first: int = 0, stop: int | None = None) 
                for g in grants.get(p.partner_id, ())]
         yield MonthResult(result.month, [p], lines(result.sales, block),
                           lines(result.activities, activity_blocks.get(p.partner_id)),
-                          leads.get(p.partner_id, no_leads).reset_index(drop=True),
-                          claims.get(p.partner_id, no_claims).reset_index(drop=True), own,
+                          leads.get(p.partner_id, no_leads), claims.get(p.partner_id, no_claims), own,
                           lines(result.adjustments, adjusted), result.rules)
 
 
