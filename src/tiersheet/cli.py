@@ -164,26 +164,28 @@ def run(inbox: Path, out: Path, rules_file: Path | None, through: date | None, s
                         progress=lambda label, items: progress(label, items, show), announce=announce,
                         statements=statements, pdf=pdf, jobs=jobs)
     result, written, formulas = outcome.result, outcome.written, outcome.cells.get("formulas", 0)
-
-    problems = [p for p in result.problems if p.is_problem]
-    if not quiet:
-        last = result.months[-1]
-        upgrades = sum(1 for m in result.months for p in m.partners if p.change == "Upgrade")
-        downgrades = sum(1 for m in result.months for p in m.partners if p.change == "Downgrade")
-        rows = sum(r.rows_read for r in result.reports)
-        click.echo(f"{len(result.months)} month(s) {result.months[0].month:%Y-%m}..{last.month:%Y-%m}; "
-                   f"{len(last.partners)} partners; {upgrades} upgrade(s), {downgrades} downgrade(s); "
-                   f"{rows} input rows, {len(problems)} problem(s) (see the Exceptions sheet)")
-        for path in written:
-            click.echo(f"  wrote {path}")
-        for folder in outcome.statements:
-            pdfs = f" and {len(folder.pdfs)} PDF copies" if folder.pdfs else ""
-            click.echo(f"  wrote {len(folder.files)} partner statements{pdfs} in {folder.folder} (listed in index.csv)")
-        stale = earlier_workbooks(out, written)
-        if stale:
-            click.echo(f"  {len(stale)} workbook(s) in {out} are from an earlier run, not this one "
-                       f"(delete them if they are stale): {', '.join(p.name for p in stale)}")
-        click.echo(f"Done in {time.monotonic() - started:.1f}s ({formulas} formula cells).")
+    try:  # the files are written: a Ctrl-C now cuts the summary short, and says so
+        problems = [p for p in result.problems if p.is_problem]
+        if not quiet:
+            last = result.months[-1]
+            upgrades = sum(1 for m in result.months for p in m.partners if p.change == "Upgrade")
+            downgrades = sum(1 for m in result.months for p in m.partners if p.change == "Downgrade")
+            rows = sum(r.rows_read for r in result.reports)
+            click.echo(f"{len(result.months)} month(s) {result.months[0].month:%Y-%m}..{last.month:%Y-%m}; "
+                       f"{len(last.partners)} partners; {upgrades} upgrade(s), {downgrades} downgrade(s); "
+                       f"{rows} input rows, {len(problems)} problem(s) (see the Exceptions sheet)")
+            for path in written:
+                click.echo(f"  wrote {path}")
+            for folder in outcome.statements:
+                pdfs = f" and {len(folder.pdfs)} PDF copies" if folder.pdfs else ""
+                click.echo(f"  wrote {len(folder.files)} partner statements{pdfs} in {folder.folder} (listed in index.csv)")
+            stale = earlier_workbooks(out, written)
+            if stale:
+                click.echo(f"  {len(stale)} workbook(s) in {out} are from an earlier run, not this one "
+                           f"(delete them if they are stale): {', '.join(p.name for p in stale)}")
+            click.echo(f"Done in {time.monotonic() - started:.1f}s ({formulas} formula cells).")
+    except KeyboardInterrupt:
+        raise Interrupted(written, 0) from None
     if check_formulas and not verify_all(written, quiet):
         raise click.ClickException("--verify: LibreOffice computes different values (listed above)")
     if strict and problems:

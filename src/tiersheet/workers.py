@@ -139,13 +139,15 @@ class Workers:
             gc.freeze()
             receive, send = self._context.Pipe(duplex=False)
             process = self._context.Process(target=_work, args=(send, task), daemon=True)
-            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # held for the worker
+            # Held for the worker, and here until it is tracked: a Ctrl-C between the two would
+            # leave a worker that `stop` does not know of, writing on after the run has ended.
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
             try:
                 process.start()
+                self.running[receive] = (process, task)
             finally:
-                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
                 send.close()
-            self.running[receive] = (process, task)
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
     def poll(self) -> None:
         """Take the results of the tasks that have finished and start waiting ones, without
@@ -154,17 +156,19 @@ class Workers:
 
     def _collect(self, timeout: float | None) -> None:
         for receive in wait(list(self.running), timeout):
-            process, task = self.running.pop(receive)
+            process, task = self.running[receive]  # tracked until its word is in (Ctrl-C may come first)
             try:
                 status, payload = receive.recv()
             except EOFError:  # the worker died without a word: stopped by Ctrl-C, or killed
+                del self.running[receive]
+                receive.close()
                 process.join()
                 if process.exitcode in INTERRUPTED:
                     raise KeyboardInterrupt from None
                 raise WorkerFailed(f"a worker process ended unexpectedly while writing {task.tag} "
                                    f"(exit code {process.exitcode}); run again, or with --jobs 1") from None
-            finally:
-                receive.close()
+            del self.running[receive]
+            receive.close()
             process.join()
             if status == "error":
                 raise WorkerFailed(payload)
