@@ -140,44 +140,37 @@ def run_inbox(inbox: Path, out: Path, rules: Rules | RuleBook, rules_source: str
             result = RunResult(rule_book(rules), [], data.problems, data.reports)  # months added as closed
             paths = [out / f"tiersheet-{month:%Y-%m}.xlsx" for month in months]
             written, cells = [], {}
-            try:
-                with progress("Closing months   ", months) as bar:
-                    for path, month in zip(paths, close_months(data, rules, months, lambda items: bar)):
-                        result.months.append(month)
-                        workers.submit(path, month_workbook, path, month, result, inbox.name, rules_source,
-                                       size=month_rows(month))
-                        workers.poll()
-                gc.freeze()
-                seconds["rules"] = time.perf_counter() - started
+            with progress("Closing months   ", months) as bar:
+                for path, month in zip(paths, close_months(data, rules, months, lambda items: bar)):
+                    result.months.append(month)
+                    workers.submit(path, month_workbook, path, month, result, inbox.name, rules_source,
+                                   size=month_rows(month))
+                    workers.poll()
+            gc.freeze()
+            seconds["rules"] = time.perf_counter() - started
 
-                chosen = {"last": result.months[-1:], "all": result.months, "none": []}[statements]
-                shares = {month.month: queue_statements(workers, out, month) for month in chosen} \
-                    if workers.jobs > 1 else {}
+            chosen = {"last": result.months[-1:], "all": result.months, "none": []}[statements]
+            shares = {month.month: queue_statements(workers, out, month) for month in chosen} \
+                if workers.jobs > 1 else {}
 
-                started = time.perf_counter()
-                with progress("Writing workbooks", Arriving(workers.finished(paths), len(paths))) as bar:
-                    for path, counts in bar:
-                        written.append(path)
-                        add_counts(cells, counts)
-                written.sort()
-                seconds["write"] = time.perf_counter() - started
+            started = time.perf_counter()
+            with progress("Writing workbooks", Arriving(workers.finished(paths), len(paths))) as bar:
+                for path, counts in bar:
+                    written.append(path)
+                    add_counts(cells, counts)
+            written.sort()
+            seconds["write"] = time.perf_counter() - started
 
-                started = time.perf_counter()
-                folders, statement_cells = [], {}
-                for month in chosen:
-                    if month.month in shares:
-                        folders.append(shared_statements(workers, out, month, *shares[month.month], pdf, progress,
-                                                         statement_cells))
-                    else:
-                        folders.append(write_statements(out, month, pdf, progress, statement_cells))
-                seconds["statements"] = time.perf_counter() - started
-            except KeyboardInterrupt:
-                workers.stop()  # first: the workers' files are then whole or gone
-                done = [path for path in paths if written_since(path, begun)]
-                raise Interrupted(done, len(months) - len(done)) from None
-    except Interrupted:
-        raise
-    except KeyboardInterrupt:  # between stages, or as the workers were being stopped: say what is whole
+            started = time.perf_counter()
+            folders, statement_cells = [], {}
+            for month in chosen:
+                if month.month in shares:
+                    folders.append(shared_statements(workers, out, month, *shares[month.month], pdf, progress,
+                                                     statement_cells))
+                else:
+                    folders.append(write_statements(out, month, pdf, progress, statement_cells))
+            seconds["statements"] = time.perf_counter() - started
+    except KeyboardInterrupt:  # leaving the `with` stopped every worker: their files are whole or gone
         done = [path for path in paths if written_since(path, begun)]
         raise Interrupted(done, len(paths) - len(done)) from None
     return Outcome(result, written, cells, seconds, folders, statement_cells)
