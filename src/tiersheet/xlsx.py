@@ -219,10 +219,15 @@ def fixed_lines(text: str, width: float, bold: bool = False) -> int:
     return text_lines(text, width, bold)
 
 
+def row_lines(cells: Sequence[tuple[object, float]]) -> int:
+    """The lines a row of wrapped (text, column width) cells takes (rows of fixed words: their
+    line counts are remembered)."""
+    return max((fixed_lines(text, width) for text, width in cells if isinstance(text, str)), default=1)
+
+
 def fit_row(sheet, row: int, cells: Sequence[tuple[object, float]]) -> None:
-    """Give a row written cell by cell the height its wrapped (text, column width) cells need
-    (rows of fixed words: their line counts are remembered)."""
-    lines = max((fixed_lines(text, width) for text, width in cells if isinstance(text, str)), default=1)
+    """Give a row written cell by cell the height its wrapped (text, column width) cells need."""
+    lines = row_lines(cells)
     if lines > 1:
         sheet.set_row(row, lines * LINE_HEIGHT)
 

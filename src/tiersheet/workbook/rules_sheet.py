@@ -10,7 +10,7 @@ from functools import lru_cache
 from xlsxwriter.worksheet import CellStringTuple
 
 from ..config import Rules
-from ..xlsx import LINE_HEIGHT, Book, fit_row, fixed_lines, print_setup, set_columns, store, value_cell
+from ..xlsx import LINE_HEIGHT, Book, fit_row, print_setup, row_lines, set_columns, store, value_cell
 
 @lru_cache(maxsize=1024)
 def name_for(*parts: str) -> str:
@@ -99,8 +99,7 @@ def parameter_rows(rules: Rules, month: date, end: date,
     made = [(rule, name, value, meaning,
              "date" if isinstance(value, date) else
              "pct" if name.startswith(("MARGIN_", "FIRST_SALE_DISCOUNT", "COOP_SHARE")) else "text",
-             max(fixed_lines(text, width) if isinstance(text, str) else 1
-                 for text, width in ((name, WIDTHS[1]), (value, WIDTHS[2]), (meaning, WIDTHS[3]))))
+             row_lines([(name, WIDTHS[1]), (value, WIDTHS[2]), (meaning, WIDTHS[3])]))
             for rule, name, value, meaning in rows]
     if len(_PARAMETER_ROWS) > 256:
         _PARAMETER_ROWS.clear()
@@ -123,8 +122,7 @@ def write_rules(book: Book, rules: Rules, month: date, end: date, source: str,
     for i, (header, _, _) in enumerate(columns):
         sheet.write_string(0, i, header, book.styles["header"])
     sheet.freeze_panes(1, 0)
-    widths = WIDTHS
-    print_setup(sheet, book.title, widths)
+    print_setup(sheet, book.title, WIDTHS)
     cells = {}
     rows = parameter_rows(rules, month, end, frozenset(only) if only is not None else None)
     date_format = book.styles["date"]
@@ -155,19 +153,19 @@ def write_rules(book: Book, rules: Rules, month: date, end: date, source: str,
     for level in rules.levels:
         for benefit in level.benefits:
             r += 1
-            fit_row(sheet, r, [(level.name, widths[1]), (benefit, widths[2])])
+            fit_row(sheet, r, [(level.name, WIDTHS[1]), (benefit, WIDTHS[2])])
             sheet.write_string(r, 0, "R16")
             sheet.write_string(r, 1, level.name)
             sheet.write_string(r, 2, benefit)
     r += 2
-    fit_row(sheet, r, [(source, widths[2])])
+    fit_row(sheet, r, [(source, WIDTHS[2])])
     sheet.write_string(r, 1, "Rules file", book.styles["label"])
     sheet.write_string(r, 2, source)
     # R18: which version of the rules this month was computed under, and what it changed
     r += 1
     changed = ("changed: " + "; ".join(rules.version_changes)) if rules.version_changes else \
         "every parameter as the rules file's own tables give it"
-    fit_row(sheet, r, [(rules.version_label, widths[2]), (changed, widths[3])])
+    fit_row(sheet, r, [(rules.version_label, WIDTHS[2]), (changed, WIDTHS[3])])
     sheet.write_string(r, 0, "R18")
     sheet.write_string(r, 1, "Rules version in force", book.styles["label"])
     sheet.write_string(r, 2, rules.version_label)
