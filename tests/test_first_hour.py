@@ -159,6 +159,54 @@ def test_o8_ctrl_c_while_the_program_starts_is_not_a_traceback(monkeypatch, caps
     assert capsys.readouterr().err == "Interrupted: nothing was written.\n"
 
 
+def test_o8_ctrl_c_as_the_program_exits_is_not_a_traceback():
+    """Ctrl-C just after a command has ended, while Python cleans up on exit (it once broke
+    multiprocessing's finalizers with a traceback after a finished parallel run)."""
+    code = """
+import atexit, os, signal, sys, time
+import tiersheet.cli
+from tiersheet import entry
+
+def clean_up():  # like multiprocessing's finalizers, hit by the Ctrl-C
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.2)
+    print("cleaned up")
+atexit.register(clean_up)
+tiersheet.cli.main = lambda: sys.exit(0)  # the command has ended
+entry.main()
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "cleaned up\n", "")
+
+
+def test_o8_ctrl_c_where_python_cannot_raise_it_is_raised_again():
+    """A Ctrl-C that lands in a weak-reference callback (Python prints it there and carries on)
+    is delivered again and stops the command, quietly, with exit 130."""
+    code = """
+import os, signal, sys, time, weakref
+import tiersheet.cli
+from tiersheet import entry
+
+class Thing:
+    pass
+
+def command():  # as a command's Ctrl-C ends (cli.Programme)
+    try:
+        thing = Thing()
+        gone = weakref.ref(thing, lambda ref: (os.kill(os.getpid(), signal.SIGINT), time.sleep(0.2)))
+        del thing  # the callback runs here, and the Ctrl-C with it
+        time.sleep(2)
+        print("went on as if nothing had happened")
+    except KeyboardInterrupt:
+        print("Interrupted", file=sys.stderr)
+        sys.exit(130)
+tiersheet.cli.main = command
+entry.main()
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "Interrupted\n")
+
+
 def test_o1_real_sigint_during_a_run_leaves_only_whole_workbooks(tmp_path):
     """A real Ctrl-C (SIGINT) to `python -m tiersheet` while it writes 27 workbooks in its own
     process (tests/test_jobs.py does the same with workers)."""

@@ -21,6 +21,7 @@ import gc
 import multiprocessing
 import os
 import signal
+import sys
 from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -59,28 +60,28 @@ STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}  # Ctrl-C reaches every worker; s
 INTERRUPTED = {130, -signal.SIGINT, -signal.SIGTERM}  # how a stopped worker ends
 
 
-_stopping = False
+_done = False
 
 
-def _stop_once(signum, frame) -> None:
-    """The first stop signal interrupts the task; later ones do nothing, so that they cannot
-    cut short its clean-up (removing the temporary file)."""
-    global _stopping
-    if not _stopping:
-        _stopping = True
+def _stop(signum, frame) -> None:
+    """A stop signal interrupts the task, unless the task is done or already cleaning up after
+    one (removing its temporary file, in an `except` for the KeyboardInterrupt): so a Ctrl-C and
+    the SIGTERM after it cannot cut the clean-up short, and a stop that Python could not raise
+    (see entry.py) is not lost when the signal comes again."""
+    if not _done and not isinstance(sys.exc_info()[1], KeyboardInterrupt):
         raise KeyboardInterrupt
 
 
 def _work(send: Connection, task: Task) -> None:
     """A worker's life: run the task, send back ("ok", result) or ("error", message). It starts
     with the stop signals blocked (see Workers._start) and takes them once it can clean up."""
-    global _stopping
+    global _done
     for number in STOP_SIGNALS:
-        signal.signal(number, _stop_once)
+        signal.signal(number, _stop)
     try:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         reply = ("ok", task.function(*task.args))
-        _stopping = True  # done: a stop signal now must not lose the news of what was written
+        _done = True  # a stop signal now must not lose the news of what was written
     except KeyboardInterrupt:  # stopped: its temporary file is gone already; end at once, without
         os._exit(130)          # finalising the half-built workbook's objects (they would complain)
     except TiersheetError as exc:
