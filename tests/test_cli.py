@@ -356,3 +356,22 @@ def test_o1_unwritable_output_folder_names_the_folder_not_a_temporary_file(tmp_p
     assert result.exit_code == 1, result.output
     assert f"cannot write to folder {out}" in result.output
     assert ".tmp" not in result.output and "Traceback" not in result.output
+
+
+def test_o1_ctrl_c_as_the_temporary_file_is_created_leaves_nothing(tmp_path, monkeypatch):
+    """A Ctrl-C at the very moment the hidden temporary file comes into being (a worker told to
+    stop as its task starts) leaves no file behind: it was named before it was made."""
+    import os
+
+    from tiersheet.outputs import atomic_output
+
+    real_open = os.open
+
+    def created_then_interrupted(*args, **kwargs):
+        os.close(real_open(*args, **kwargs))
+        raise KeyboardInterrupt
+    monkeypatch.setattr(os, "open", created_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_output(tmp_path / "statement.xlsx") as temp:
+            temp.write_bytes(b"never reached")
+    assert list(tmp_path.iterdir()) == []

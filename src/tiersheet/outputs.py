@@ -3,18 +3,18 @@ permissions an ordinary file would get.
 
 Every file tiersheet writes (workbooks, statements, index files, .eml files, logs) goes through
 `atomic_output`: it is written under a hidden temporary name in the same folder and renamed into
-place when complete (O1). `tempfile.mkstemp` creates that file readable by its owner only
-(0600), and the rename keeps the mode, so the mode an ordinary `open(path, "w")` would have given
-(0666 less the user's umask: `-rw-r--r--` under umask 022) is set before the rename; colleagues on
-a shared folder can open the outputs.
+place when complete (O1). That file is created readable by its owner only (0600), as
+`tempfile.mkstemp` creates one, and the rename keeps the mode, so the mode an ordinary
+`open(path, "w")` would have given (0666 less the user's umask: `-rw-r--r--` under umask 022) is
+set before the rename; colleagues on a shared folder can open the outputs.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Iterator
 
@@ -41,29 +41,48 @@ class OutputError(TiersheetError):
     temporary file."""
 
 
+def hidden_name(path: Path) -> Path:
+    """A random hidden name beside `path` for the file that becomes it."""
+    return path.with_name(f".{path.stem}-{secrets.token_hex(6)}{path.suffix}.tmp")
+
+
 @contextmanager
 def atomic_output(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success it becomes `path` with ordinary
-    permissions, on any failure (or Ctrl-C) it is removed and `path` is left as it was."""
+    permissions, on any failure (or Ctrl-C) it is removed and `path` is left as it was.
+
+    The temporary file is named before it is created (a random name, created only if it does
+    not exist, as mkstemp does), so that a Ctrl-C at any moment, even as it is being created,
+    finds it named and removes it."""
     path = Path(path)
+    temp_path = hidden_name(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=f"{path.suffix}.tmp",
-                                        dir=path.parent)
-    except OSError as exc:
-        raise OutputError(f"cannot write to folder {path.parent}: {exc.strerror or exc}") from None
-    os.close(handle)
-    temp_path = Path(temp)
-    try:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            while True:
+                try:
+                    os.close(os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                    break
+                except FileExistsError:  # the name is taken (by chance): another one, as mkstemp does
+                    temp_path = hidden_name(path)
+        except OSError as exc:
+            raise OutputError(f"cannot write to folder {path.parent}: {exc.strerror or exc}") from None
         yield temp_path
         os.chmod(temp_path, ordinary_mode())
         os.replace(temp_path, path)
     except OSError as exc:
-        temp_path.unlink(missing_ok=True)
+        discard(temp_path)
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
-        temp_path.unlink(missing_ok=True)
+        discard(temp_path)
         raise
+
+
+def discard(temp_path: Path) -> None:
+    """Remove a temporary file if it is there (it may never have been made: the folder could
+    not be, for one), without hiding what went wrong behind a second error."""
+    with suppress(OSError):
+        temp_path.unlink(missing_ok=True)
 
 
 def write_bytes(path: Path, data: bytes) -> None:
