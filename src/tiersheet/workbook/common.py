@@ -51,7 +51,7 @@ def partner_blocks(frame, partners: list[PartnerMonth], first_row: int = 2) -> d
     blocks: dict[str, tuple[int, int]] = {}
     if not len(frame):
         return blocks
-    ids = frame["partner_id"].tolist()
+    ids = column(frame, "partner_id")
     start = 0
     for i in range(1, len(ids) + 1):
         if i == len(ids) or ids[i] != ids[start]:
@@ -60,13 +60,40 @@ def partner_blocks(frame, partners: list[PartnerMonth], first_row: int = 2) -> d
     return blocks
 
 
+@dataclass(frozen=True)
+class Lines:
+    """A few rows of a month's frame as plain column lists (a partner's share, see
+    partner_views). pandas spends microseconds on every call, which a statement's hundred calls
+    on a handful of rows would pay ten thousand times a month; the writers read these through
+    `column` and `columns` exactly as they read a frame."""
+    data: dict[str, list]
+    rows: int
+
+    def __len__(self) -> int:
+        return self.rows
+
+    @classmethod
+    def of(cls, frame) -> "Lines":
+        return cls({name: frame[name].tolist() for name in frame.columns}, len(frame))
+
+    def take(self, first: int, stop: int) -> "Lines":
+        """Rows `first` to `stop` (a slice of each column)."""
+        return Lines({name: values[first:stop] for name, values in self.data.items()}, stop - first)
+
+    def pick(self, rows: list[int]) -> "Lines":
+        return Lines({name: [values[i] for i in rows] for name, values in self.data.items()}, len(rows))
+
+
+def column(frame, name: str) -> list:
+    """One column of a frame (or of Lines) as a list of plain values (what Series.tolist gives)."""
+    return frame.data[name] if type(frame) is Lines else frame[name].tolist()
+
+
 def columns(frame) -> dict[str, list]:
-    """A frame's columns as lists of plain values (what Series.tolist gives). A statement's few
-    rows come out of one object array (a column at a time costs 10 us a column in pandas'
-    indexing, 0.3 ms for the Sales sheet); a month's many rows column by column, which is
-    faster there and copies one column at a time."""
-    if len(frame) < 1000:
-        return dict(zip(frame.columns, frame.to_numpy(object).T.tolist()))
+    """A frame's columns (or Lines') as lists of plain values (what Series.tolist gives),
+    column by column: a month's many rows are copied one column at a time."""
+    if type(frame) is Lines:
+        return frame.data
     return {name: frame[name].tolist() for name in frame.columns}
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..xlsx import Book, Column, Table
-from .common import Context, columns
+from .common import Context, column, columns
 
 
 def ledger_table(book: Book) -> Table:
@@ -164,14 +164,14 @@ def write_ledger(ctx: Context) -> dict[str, list]:
     bonus_level = rules.level(rules.bonus_level).name
     position = {p.partner_id: i for i, p in enumerate(result.partners)}
     keys: list[tuple[int, int, int]] = []  # (partner, section, line in section): the Ledger's order
-    column: dict[str, list] = {key: [] for key in LEDGER_COLUMNS}
+    by_key: dict[str, list] = {key: [] for key in LEDGER_COLUMNS}
 
     def add(order: list[int], section: int, seq: Sequence[int], **values) -> None:
         """Append a section's lines; a value given once holds on every line, a column not given
         is blank."""
         n = len(order)
         keys.extend(zip(order, [section] * n, seq))
-        for key, lines in column.items():
+        for key, lines in by_key.items():
             value = values.get(key)
             lines.extend(value if isinstance(value, list) else [value] * n)
 
@@ -185,24 +185,24 @@ def write_ledger(ctx: Context) -> dict[str, list]:
         text=[f"{partners.name} row {r}" for r in prows])
     frame = result.sales
     if len(frame):
-        ids, amounts = frame["partner_id"].tolist(), frame["amount_usd"].tolist()
+        ids, amounts = column(frame, "partner_id"), column(frame, "amount_usd")
         numbers = [str(i) for i in range(2, len(ids) + 2)]
         amount_f, points_f, bonus_f, target = (
             [start + r for r in numbers] for start in (
                 "=" + sales.ref + "!$" + sales.letter["amount_usd"] + "$",
                 "=" + sales.ref + "!$" + sales.letter["points"] + "$",
                 "=" + sales.ref + "!$" + sales.letter["bonus"] + "$", sales.link("invoice_id")))
-        common = {"id": ids, "date": frame["invoice_date"].tolist(), "file": frame["source_file"].tolist(),
-                  "sheet": frame["source_sheet"].tolist(), "row": frame["source_row"].tolist(),
-                  "amount": amounts, "amount_f": amount_f, "target": target, "text": frame["invoice_id"].tolist()}
+        common = {"id": ids, "date": column(frame, "invoice_date"), "file": column(frame, "source_file"),
+                  "sheet": column(frame, "source_sheet"), "row": column(frame, "source_row"),
+                  "amount": amounts, "amount_f": amount_f, "target": target, "text": column(frame, "invoice_id")}
         order = [position[pid] for pid in ids]
         add(order, 1, range(0, 2 * len(ids), 2), **common,
             source=["Credit note" if a < 0 else "Sale" for a in amounts],
             explanation="R3: 1 point per whole USD_PER_POINT of the amount, truncated",
-            points_f=points_f, points=frame["points"].tolist())
-        bonus = [i for i, status in enumerate(frame["status_at_date"].tolist()) if status == bonus_level]
+            points_f=points_f, points=column(frame, "points"))
+        bonus = [i for i, status in enumerate(column(frame, "status_at_date")) if status == bonus_level]
         if bonus:
-            bonus_points = frame["bonus_points"].tolist()
+            bonus_points = column(frame, "bonus_points")
             add([order[i] for i in bonus], 1, [2 * i + 1 for i in bonus],
                 **{key: [values[i] for i in bonus] for key, values in common.items()},
                 source="Early-adopter bonus",
@@ -210,33 +210,33 @@ def write_ledger(ctx: Context) -> dict[str, list]:
                 points_f=[bonus_f[i] for i in bonus], points=[bonus_points[i] for i in bonus])
     frame = result.activities
     if len(frame):
-        ids = frame["partner_id"].tolist()
+        ids = column(frame, "partner_id")
         numbers = [str(i) for i in range(2, len(ids) + 2)]
         labels = {a.key: a.label for a in rules.activities}
         points_f = "=" + activities.ref + "!$" + activities.letter["points"] + "$"
-        add([position[pid] for pid in ids], 2, range(len(ids)), id=ids, date=frame["date"].tolist(),
+        add([position[pid] for pid in ids], 2, range(len(ids)), id=ids, date=column(frame, "date"),
             source="Activity",
             explanation=[f"R5: {labels[key]}" + (f" (not counted: {reason})" if reason else "")
-                         for key, reason in zip(frame["activity"].tolist(), frame["reason"].tolist())],
-            file=frame["source_file"].tolist(), sheet=frame["source_sheet"].tolist(),
-            row=frame["source_row"].tolist(), points_f=[points_f + r for r in numbers],
-            points=frame["points"].tolist(), target=[activities.link("activity_id") + r for r in numbers],
-            text=frame["activity_id"].tolist())
+                         for key, reason in zip(column(frame, "activity"), column(frame, "reason"))],
+            file=column(frame, "source_file"), sheet=column(frame, "source_sheet"),
+            row=column(frame, "source_row"), points_f=[points_f + r for r in numbers],
+            points=column(frame, "points"), target=[activities.link("activity_id") + r for r in numbers],
+            text=column(frame, "activity_id"))
     frame = result.adjustments
     if len(frame):
         adjustments = tables.adjustments
-        ids = frame["partner_id"].tolist()
+        ids = column(frame, "partner_id")
         numbers = [str(i) for i in range(2, len(ids) + 2)]
         points_f = "=" + adjustments.ref + "!$" + adjustments.letter["points"] + "$"
-        add([position[pid] for pid in ids], 3, range(len(ids)), id=ids, date=frame["date"].tolist(),
+        add([position[pid] for pid in ids], 3, range(len(ids)), id=ids, date=column(frame, "date"),
             source="Adjustment",
             explanation=[f"R17: {reason} (approved by {by})" + (f"; status set to {status}" if status else "")
-                         for reason, by, status in zip(frame["reason"].tolist(), frame["approved_by"].tolist(),
-                                                       frame["status"].tolist())],
-            file=frame["source_file"].tolist(), sheet=frame["source_sheet"].tolist(),
-            row=frame["source_row"].tolist(), points_f=[points_f + r for r in numbers],
-            points=[float(p) for p in frame["points"].tolist()],
-            target=[adjustments.link("adjustment_id") + r for r in numbers], text=frame["adjustment_id"].tolist())
+                         for reason, by, status in zip(column(frame, "reason"), column(frame, "approved_by"),
+                                                       column(frame, "status"))],
+            file=column(frame, "source_file"), sheet=column(frame, "source_sheet"),
+            row=column(frame, "source_row"), points_f=[points_f + r for r in numbers],
+            points=[float(p) for p in column(frame, "points")],
+            target=[adjustments.link("adjustment_id") + r for r in numbers], text=column(frame, "adjustment_id"))
     for i, p in enumerate(result.partners):
         adjustment = p.closing_points - (p.opening_points + p.sales_points + p.bonus_points + p.activity_points
                                          + p.adjustment_points)
@@ -249,9 +249,9 @@ def write_ledger(ctx: Context) -> dict[str, list]:
                 points_f=[f"={partners.cell('closing', prow)}-({refs})"], points=[adjustment],
                 target=[partners.link("closing") + str(prow)], text=[f"{partners.name} row {prow}"])
     ordered = sorted(range(len(keys)), key=keys.__getitem__)
-    column = {key: list(map(lines.__getitem__, ordered)) for key, lines in column.items()}
-    ledger.write_many(len(ordered), {key: column[key] for key in ("id", "date", "source", "explanation", "file", "sheet", "row")},
-                      {"amount": (column["amount_f"], column["amount"]),
-                       "points": (column["points_f"], column["points"])},
-                      {"reference": (column["target"], column["text"])})
-    return column
+    by_key = {key: list(map(lines.__getitem__, ordered)) for key, lines in by_key.items()}
+    ledger.write_many(len(ordered), {key: by_key[key] for key in ("id", "date", "source", "explanation", "file", "sheet", "row")},
+                      {"amount": (by_key["amount_f"], by_key["amount"]),
+                       "points": (by_key["points_f"], by_key["points"])},
+                      {"reference": (by_key["target"], by_key["text"])})
+    return by_key

@@ -8,7 +8,7 @@ from datetime import timedelta
 from .. import rules as R
 from ..config import Rules
 from ..xlsx import Book, Column, Table, text_literal
-from .common import Context, value
+from .common import Context, column, value
 from .rules_sheet import name_for
 from .formulas import sales_to_next_formula
 
@@ -242,7 +242,7 @@ def write_close(ctx: Context) -> None:
                                     f'&" (approved by "&{adjustments.cell("approved_by", row)}&"; "'
                                     f'&{adjustments.cell("adjustment_id", row)}'
                                     + (f'&", held until the close of "&{adjustments.cell("until", row)}'
-                                       if ctx.result.adjustments["until"].iloc[p.override_index] else "")
+                                       if column(ctx.result.adjustments, "until")[p.override_index] else "")
                                     + '&")"', p.override_note)
         why = ("snapshot says prior Intranet sale" if p.snapshot["prior_intranet_sale"] else
                "given in an earlier month" if p.intranet_used_before else "")

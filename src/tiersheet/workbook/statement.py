@@ -22,7 +22,7 @@ from ..engine import MonthResult
 from ..outputs import atomic_output
 from ..xlsx import Book, Table, cached_value, fit_header, names_in, set_columns, store, value_cell
 from xlsxwriter.worksheet import CellFormulaTuple
-from .common import Context, Tables, partner_blocks, records
+from .common import Context, Lines, Tables, partner_blocks, records
 from .events import (activities_table, adjustments_table, ledger_table, sales_table, write_activities,
                      write_adjustments, write_ledger, write_sales)
 from .formulas import sales_to_next_formula  # noqa: F401  (O5; tests import it from here)
@@ -37,36 +37,51 @@ WORDS_PER_LINE = 64 * 1.1   # characters of ordinary text a line of column D hol
 
 def partner_views(result: MonthResult, first: int = 0, stop: int | None = None) -> Iterator[MonthResult]:
     """Each partner's share of the month, in partner order (partners `first` to `stop` only,
-    when given): its sale and activity lines (the frames are sorted by partner, so these are
-    slices), its claims, the leads it was given and its NFR grants. The month is grouped once,
-    never scanned per partner."""
-    sales_blocks = partner_blocks(result.sales, result.partners, first_row=0)
-    activity_blocks = partner_blocks(result.activities, result.partners, first_row=0)
-    adjustment_blocks = partner_blocks(result.adjustments, result.partners, first_row=0)
-    claims = dict(iter(result.claims.groupby("partner_id", sort=False))) if len(result.claims) else {}
-    given = result.leads[result.leads["assigned_to"] != ""] if len(result.leads) else result.leads
-    leads = dict(iter(given.groupby("assigned_to", sort=False))) if len(given) else {}
+    when given): its sale, activity and adjustment lines (the frames are sorted by partner, so
+    these are slices), its claims, the leads it was given and its NFR grants, as Lines. The
+    month is grouped once, never scanned per partner, and only the rows of these partners are
+    taken out of the frames."""
+    partners = result.partners[first:stop]
+    ids = {p.partner_id for p in partners}
+    share = {}  # frame name -> (its rows of these partners as Lines, the row of the first, blocks)
+    for name in ("sales", "activities", "adjustments"):
+        frame = getattr(result, name)
+        blocks = partner_blocks(frame, result.partners, first_row=0)  # partner -> (first, last) row
+        mine = [blocks[p.partner_id] for p in partners if p.partner_id in blocks]
+        low, high = (mine[0][0], mine[-1][1] + 1) if mine else (0, 0)
+        share[name] = (Lines.of(frame.iloc[low:high]), low, blocks)
+    claims = by_partner(result.claims, "partner_id", ids)
+    leads = by_partner(result.leads, "assigned_to", ids)
     grants = defaultdict(list)
     for grant in result.nfr:
         grants[grant.partner_id].append(grant)
-    none = {id(frame): frame.iloc[0:0] for frame in (result.sales, result.activities, result.adjustments)}
-    no_claims, no_leads = result.claims.iloc[0:0], result.leads.iloc[0:0]
 
-    def lines(frame, block):
-        """The block's rows (a view, not a copy: the writers read rows by position)."""
-        return frame.iloc[block[0]:block[1] + 1] if block else none[id(frame)]
+    def lines(name: str, partner_id: str) -> tuple[Lines, int]:
+        """The partner's rows of a frame, and where they start in the month's."""
+        rows, low, blocks = share[name]
+        start, last = blocks.get(partner_id, (low, low - 1))
+        return rows.take(start - low, last + 1 - low), start
 
-    for p in result.partners[first:stop]:
-        block = sales_blocks.get(p.partner_id)
-        adjusted = adjustment_blocks.get(p.partner_id)
+    for p in partners:
+        sales, first_sale = lines("sales", p.partner_id)
+        adjustments, first_adjustment = lines("adjustments", p.partner_id)
         if p.override_index is not None:  # R17: its row among this partner's adjustments
-            p = replace(p, override_index=p.override_index - adjusted[0])
-        own = [replace(g, sale_index=g.sale_index - block[0]) if g.sale_index is not None else g
+            p = replace(p, override_index=p.override_index - first_adjustment)
+        own = [replace(g, sale_index=g.sale_index - first_sale) if g.sale_index is not None else g
                for g in grants.get(p.partner_id, ())]
-        yield MonthResult(result.month, [p], lines(result.sales, block),
-                          lines(result.activities, activity_blocks.get(p.partner_id)),
-                          leads.get(p.partner_id, no_leads), claims.get(p.partner_id, no_claims), own,
-                          lines(result.adjustments, adjusted), result.rules)
+        yield MonthResult(result.month, [p], sales, lines("activities", p.partner_id)[0],
+                          leads[p.partner_id], claims[p.partner_id], own, adjustments, result.rules)
+
+
+def by_partner(frame, key: str, ids: set[str]) -> dict[str, Lines]:
+    """The rows of `frame` whose `key` is one of `ids`, as Lines per partner (none: empty)."""
+    data = Lines.of(frame)
+    rows = defaultdict(list)
+    for i, partner_id in enumerate(data.data.get(key, ())):
+        if partner_id in ids:
+            rows[partner_id].append(i)
+    empty = data.take(0, 0)
+    return defaultdict(lambda: empty, {pid: data.pick(picked) for pid, picked in rows.items()})
 
 
 def write_statement(path: Path, view: MonthResult, stats: dict | None = None) -> None:
