@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal, Sequence, get_args
+from typing import Literal, NamedTuple, Sequence, get_args
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
@@ -127,8 +127,9 @@ def column_cells(values: list, fmt, date_fmt) -> list:
     return [value_cell(v, fmt, date_fmt) for v in values]
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
+    """A table's column (a tuple: a table's columns are hashed, as the key of their Layout,
+    seventy thousand times a month)."""
     key: str
     header: str
     width: float
@@ -145,10 +146,14 @@ class Layout:
     spans: list[tuple[int, int, float, Style]]  # neighbouring columns of one width and style
     header_height: float
     widths: tuple[float, ...]
+    templates: dict[str, str]       # Table.template's results, by text
 
 
 @lru_cache(maxsize=256)
 def layout(columns: tuple[Column, ...]) -> Layout:
+    unknown = {c.style for c in columns} - set(get_args(Style))
+    if unknown:
+        raise ValueError(f"unknown cell style {sorted(unknown)[0]!r}: give a style name, one of {', '.join(get_args(Style))}")
     spans, first = [], 0
     for i, column in enumerate(columns):
         following = columns[i + 1] if i + 1 < len(columns) else None
@@ -158,7 +163,7 @@ def layout(columns: tuple[Column, ...]) -> Layout:
     lines = max(fixed_lines(c.header, c.width, bold=True) for c in columns)
     return Layout({c.key: i for i, c in enumerate(columns)}, {c.key: xl_col_to_name(i) for i, c in enumerate(columns)},
                   {c.key: c.width for c in columns if c.style == "wrap"}, spans, max(2, lines) * LINE_HEIGHT + 2,
-                  tuple(c.width for c in columns))
+                  tuple(c.width for c in columns), {})
 
 
 # Wrapped text and row heights. LibreOffice keeps a row without a stored height at one line, so
@@ -410,16 +415,18 @@ def store(sheet, row: int, cells: list[tuple[int, tuple]]) -> None:
 
 def set_columns(sheet, spans: Sequence[tuple[int, int, float, object]]) -> None:
     """Each (first, last, width, format) as `sheet.set_column` stores it (the width in
-    characters, at least 1): its argument checks cost more than a statement's few tables are
+    characters, at least 1; formatted columns count in the sheet's dimension, their extremes
+    being all that counts): its argument checks cost more than a statement's few tables are
     worth, ten thousand statements a month."""
-    digit, padding = sheet.max_digit_width, sheet.cell_padding
+    digit, padding, col_info = sheet.max_digit_width, sheet.cell_padding, sheet.col_info
     for first, last, width, fmt in spans:
-        pixels = int(width * digit + 0.5) + padding
-        sheet._check_dimensions(0, last, True, fmt is None)
-        sheet._check_dimensions(0, first, True, fmt is None)
-        info = ColumnInfo(width=pixels, column_format=fmt)  # one record for the span: never changed
+        info = ColumnInfo(width=int(width * digit + 0.5) + padding, column_format=fmt)  # one record a span
         for col in range(first, last + 1):
-            sheet.col_info[col] = info
+            col_info[col] = info
+    formatted = [(first, last) for first, last, _, fmt in spans if fmt is not None]
+    if formatted:
+        sheet._check_dimensions(0, min(first for first, _ in formatted), True)
+        sheet._check_dimensions(0, max(last for _, last in formatted), True)
     sheet.col_size_changed = True
 
 
@@ -432,17 +439,17 @@ class Table:
         self.book = book
         self.name = name
         self.ref = quote_sheet(name)
-        self.columns = list(columns)
-        shape = layout(tuple(self.columns))
-        self.index, self.letter, self.wrapped = shape.index, shape.letter, shape.wrapped
+        self.columns = columns = tuple(columns)
+        shape = layout(columns)  # an unknown style raises
+        self.index, self.letter, self.wrapped, self.templates = shape.index, shape.letter, shape.wrapped, shape.templates
         styles = book.styles
-        self.formats = {c.key: book.style(c.style) for c in self.columns}  # an unknown style raises
+        self.formats = {c.key: styles[c.style] for c in columns}
         self.sheet = book.xl.add_worksheet(name)
         self.row = 1  # next 0-based row to write
         self.urls = 0
         set_columns(self.sheet, [(first, last, width, styles[style]) for first, last, width, style in shape.spans])
         header = styles["header"]
-        store(self.sheet, 0, [(i, _new(CellStringTuple, (c.header, header))) for i, c in enumerate(self.columns)])
+        store(self.sheet, 0, [(i, _new(CellStringTuple, (c.header, header))) for i, c in enumerate(columns)])
         self.sheet.set_row(0, shape.header_height)
         self.sheet.freeze_panes(1, 0)
         print_setup(self.sheet, book.title, shape.widths, key_columns)
@@ -460,7 +467,10 @@ class Table:
 
     def template(self, text: str) -> str:
         """Expand {key} to this sheet's column letter followed by the row marker #."""
-        return re.sub(r"\{(\w+)\}", lambda m: self.letter[m.group(1)] + "#", text)
+        expanded = self.templates.get(text)
+        if expanded is None:
+            expanded = self.templates[text] = re.sub(r"\{(\w+)\}", lambda m: self.letter[m.group(1)] + "#", text)
+        return expanded
 
     def write(self, values: dict, formulas: dict | None = None, links: dict | None = None) -> int:
         """Write one row: values by key, formulas as key -> (formula with # for this row,
