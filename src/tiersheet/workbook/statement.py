@@ -21,7 +21,7 @@ from .. import rules as R
 from ..engine import MonthResult
 from ..outputs import atomic_output
 from ..xlsx import Book, Table, cached_value, fit_header, names_in, set_columns, store, value_cell
-from xlsxwriter.worksheet import CellFormulaTuple
+from xlsxwriter.worksheet import CellBlankTuple, CellFormulaTuple
 from .common import Context, Lines, Tables, partner_blocks, records
 from .events import (activities_table, adjustments_table, ledger_table, sales_table, write_activities,
                      write_adjustments, write_ledger, write_sales)
@@ -403,8 +403,8 @@ class Page:
             self.formula(0, formula, title, "section")
         else:
             self.text(0, title, "section")
-        for col in range(1, len(WIDTHS)):
-            self.sheet.write_blank(self.r, col, None, self.styles["section"])
+        rule = CellBlankTuple(self.styles["section"])  # the heading's underline across the page
+        store(self.sheet, self.r, [(col, rule) for col in range(1, len(WIDTHS))])
         self.next()
 
     def headers(self, *names: str) -> None:
