@@ -122,3 +122,25 @@ def test_o1_ctrl_c_during_a_parallel_run_leaves_whole_files_and_no_worker(tmp_pa
     assert_only_whole_files_after_interrupt(process.returncode, stderr, out, 27)
     time.sleep(0.2)
     assert processes_marked(marker) == []  # no worker left behind
+
+
+def test_o9_files_read_in_threads_give_the_same_rows_problems_and_reports(tmp_path):
+    """jobs > 1 parses the inbox's files in threads, largest first; they are typed in folder
+    order all the same, so rows, problems (an unreadable file among them) and reports match."""
+    import shutil
+
+    from tiersheet.config import load_rules
+    from tiersheet.inbox import read_inbox
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(SAMPLES, inbox)
+    (inbox / "2025-02-broken.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    (inbox / "notes.txt").write_text("not a spreadsheet")
+    read = {jobs: read_inbox(inbox, load_rules(), jobs=jobs) for jobs in (1, 3)}
+    assert read[1].problems == read[3].problems
+    assert any(p.file == "2025-02-broken.xlsx" for p in read[3].problems)
+    assert [vars(r) for r in read[1].reports] == [vars(r) for r in read[3].reports]
+    assert read[1].frames.keys() == read[3].frames.keys()
+    for kind, frame in read[1].frames.items():
+        assert frame.equals(read[3].frames[kind]), kind
+        assert len(frame) > 0, kind

@@ -129,7 +129,8 @@ def run_inbox(inbox: Path, out: Path, rules: Rules | RuleBook, rules_source: str
         with few_collections(), Workers(jobs) as workers:
             started = time.perf_counter()
             with progress("Reading inbox    ", inbox_files(inbox)) as bar:
-                data = read_inbox(inbox, rule_book(rules).base, through, progress=lambda files: bar)
+                data = read_inbox(inbox, rule_book(rules).base, through, progress=lambda files: bar,
+                                  jobs=workers.jobs)
             gc.freeze()
             seconds["read"] = time.perf_counter() - started
 

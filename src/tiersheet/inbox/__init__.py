@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from multiprocessing.pool import ThreadPool
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -95,19 +96,11 @@ class Inbox:
         return "\n".join(lines)
 
 
-def read_inbox(folder: Path, rules: Rules, through: date | None = None,
-               progress: Callable[[Iterable], Iterable] | None = None) -> Inbox:
-    """Read every sheet of every file in `folder` and account for every row (I1-I9)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InboxError(f"inbox {folder} is not a folder")
-    settings = load_settings(folder)
-    reader = SheetReader(rules, settings)
-    problems: list[Problem] = []
-    report_list: list[SheetReport] = []
-    parts: dict[str, list[Rows]] = {kind: [] for kind in KINDS}
-    files = inbox_files(folder)
-    inside = folder.resolve()
+def _read_files(folder: Path, files: list[Path], inside: Path, settings: InboxSettings, reader: SheetReader,
+                parsed: dict, problems: list[Problem], report_list: list[SheetReport], parts: dict[str, list[Rows]],
+                progress: Callable[[Iterable], Iterable] | None) -> None:
+    """Type every sheet of `files` in order, adding to problems, reports and the kinds' rows;
+    a file in `parsed` is already being read."""
     for path in (progress(files) if progress else files):
         display = path.relative_to(folder).as_posix()
         if path.name == MAPPING_FILE:
@@ -121,7 +114,8 @@ def read_inbox(folder: Path, rules: Rules, through: date | None = None,
             report_list.append(SheetReport(display, "", "unreadable file"))
             continue
         try:
-            sheets = read_file(path, display, settings.csv_encoding, settings.csv_delimiter)
+            sheets = parsed[path].get() if path in parsed else \
+                read_file(path, display, settings.csv_encoding, settings.csv_delimiter)
         except Exception as exc:  # any reader failure is a problem with this file, not the run
             problems.append(unreadable(display, exc))
             report_list.append(SheetReport(display, "", "unreadable file"))
@@ -132,6 +126,46 @@ def read_inbox(folder: Path, rules: Rules, through: date | None = None,
             report_list.append(report)
             if kind:
                 parts[kind].append(rows)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # gone or unreadable: read_file will say so, in its turn
+        return 0
+
+
+def read_inbox(folder: Path, rules: Rules, through: date | None = None,
+               progress: Callable[[Iterable], Iterable] | None = None, jobs: int = 1) -> Inbox:
+    """Read every sheet of every file in `folder` and account for every row (I1-I9).
+
+    With `jobs` > 1, files are opened and parsed that many at a time in threads, the largest
+    first (python-calamine parses without holding the GIL, so a large sales file is parsed
+    while the others are read and typed); they are typed in folder order all the same, so the
+    result does not depend on `jobs`."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InboxError(f"inbox {folder} is not a folder")
+    settings = load_settings(folder)
+    reader = SheetReader(rules, settings)
+    problems: list[Problem] = []
+    report_list: list[SheetReport] = []
+    parts: dict[str, list[Rows]] = {kind: [] for kind in KINDS}
+    files = inbox_files(folder)
+    inside = folder.resolve()
+    parsed = {}  # path -> its read_file, under way in a thread
+    pool = ThreadPool(jobs) if jobs > 1 else None  # daemon threads: a Ctrl-C does not wait for them
+    try:
+        if pool is not None:
+            readable = [p for p in files if p.name != MAPPING_FILE and p.suffix.casefold() in SPREADSHEET_SUFFIXES
+                        and p.resolve().is_relative_to(inside)]
+            for path in sorted(readable, key=lambda p: -_size(p)):
+                parsed[path] = pool.apply_async(read_file, (path, path.relative_to(folder).as_posix(),
+                                                            settings.csv_encoding, settings.csv_delimiter))
+        _read_files(folder, files, inside, settings, reader, parsed, problems, report_list, parts, progress)
+    finally:
+        if pool is not None:
+            pool.terminate()
     reports = {(r.file, r.sheet): r for r in report_list}
     records = {kind: drop_duplicates(kind, Rows.concat(spec.read_names, parts[kind]), reports, problems)
                for kind, spec in KINDS.items()}
