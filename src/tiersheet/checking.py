@@ -16,6 +16,7 @@ from .engine import RunError, ThroughTooFar, run_months
 from .garbage import few_collections
 from .inbox import Inbox, read_inbox
 from .problems import DUPLICATE, NOTE, NOTED, Problem
+from .workers import default_jobs
 
 
 def problem_record(problem: Problem) -> dict:
@@ -25,9 +26,10 @@ def problem_record(problem: Problem) -> dict:
 
 
 def check_inbox(folder: Path, rules: Rules, through: date | None = None) -> dict:
-    """Read `folder` as `run` would (same reader, rules and --through) and report on it."""
+    """Read `folder` as `run` would (same reader, rules and --through; its files parsed on
+    every core, as run's default --jobs does) and report on it."""
     with few_collections():  # as run reads it: a million rows need no rescans
-        inbox = read_inbox(folder, rules, through)
+        inbox = read_inbox(folder, rules, through, jobs=default_jobs())
     return report(folder, inbox, through)
 
 
