@@ -100,7 +100,8 @@ def _read_files(folder: Path, files: list[Path], inside: Path, settings: InboxSe
                 parsed: dict, problems: list[Problem], report_list: list[SheetReport], parts: dict[str, list[Rows]],
                 progress: Callable[[Iterable], Iterable] | None) -> None:
     """Type every sheet of `files` in order, adding to problems, reports and the kinds' rows;
-    a file in `parsed` is already being read."""
+    a file in `parsed` is already being read (and is let go of once typed: a sales file's raw
+    rows are the largest thing a run holds)."""
     for path in (progress(files) if progress else files):
         display = path.relative_to(folder).as_posix()
         if path.name == MAPPING_FILE:
@@ -114,7 +115,7 @@ def _read_files(folder: Path, files: list[Path], inside: Path, settings: InboxSe
             report_list.append(SheetReport(display, "", "unreadable file"))
             continue
         try:
-            sheets = parsed[path].get() if path in parsed else \
+            sheets = parsed.pop(path).get() if path in parsed else \
                 read_file(path, display, settings.csv_encoding, settings.csv_delimiter)
         except Exception as exc:  # any reader failure is a problem with this file, not the run
             problems.append(unreadable(display, exc))
