@@ -224,6 +224,7 @@ def write_close(ctx: Context) -> None:
     }
     for lv in levels:
         fs[f"meets_{lv.rank}"] = f"={rq[f'meets_{lv.rank}']}"
+    until = column(ctx.result.adjustments, "until") if len(ctx.result.adjustments) else []  # R17: held until
     buffer = []
     for p in ctx.result.partners:
         down_to = R.downgrade_rank(p.opening_rank, p.meets)
@@ -242,7 +243,7 @@ def write_close(ctx: Context) -> None:
                                     f'&" (approved by "&{adjustments.cell("approved_by", row)}&"; "'
                                     f'&{adjustments.cell("adjustment_id", row)}'
                                     + (f'&", held until the close of "&{adjustments.cell("until", row)}'
-                                       if column(ctx.result.adjustments, "until")[p.override_index] else "")
+                                       if until[p.override_index] else "")
                                     + '&")"', p.override_note)
         why = ("snapshot says prior Intranet sale" if p.snapshot["prior_intranet_sale"] else
                "given in an earlier month" if p.intranet_used_before else "")
