@@ -45,6 +45,14 @@ Style = Literal["text", "int", "money", "pct", "date", "bool", "wrap", "link", "
                 "section", "label", "note"]
 
 
+STYLES = frozenset(get_args(Style))
+
+
+def unknown_style(name) -> ValueError:
+    """What a style that is not one of Style's names (a Format, a misspelt name) raises."""
+    return ValueError(f"unknown cell style {name!r}: give a style name, one of {', '.join(get_args(Style))}")
+
+
 class SheetFull(TiersheetError):
     """A table would run past the last row a sheet can hold."""
 
@@ -151,9 +159,9 @@ class Layout:
 
 @lru_cache(maxsize=256)
 def layout(columns: tuple[Column, ...]) -> Layout:
-    unknown = {c.style for c in columns} - set(get_args(Style))
-    if unknown:
-        raise ValueError(f"unknown cell style {sorted(unknown)[0]!r}: give a style name, one of {', '.join(get_args(Style))}")
+    for column in columns:
+        if column.style not in STYLES:
+            raise unknown_style(column.style)
     spans, first = [], 0
     for i, column in enumerate(columns):
         following = columns[i + 1] if i + 1 < len(columns) else None
@@ -351,7 +359,7 @@ class Book:
         """The Format of a style name; anything else (a Format, a misspelt name) raises."""
         if isinstance(name, str) and name in self.styles:
             return self.styles[name]
-        raise ValueError(f"unknown cell style {name!r}: give a style name, one of {', '.join(self.styles)}")
+        raise unknown_style(name)
 
     def put(self, sheet, row: int, col: int, value, style: Style = "text") -> None:
         """Write one input value by its type (text stays text)."""
