@@ -104,15 +104,13 @@ def _read_files(folder: Path, files: list[Path], inside: Path, settings: InboxSe
     rows are the largest thing a run holds)."""
     for path in (progress(files) if progress else files):
         display = path.relative_to(folder).as_posix()
-        if path.name == MAPPING_FILE:
-            continue
-        if path.suffix.casefold() not in SPREADSHEET_SUFFIXES:
-            report_list.append(SheetReport(display, "", "ignored (not a spreadsheet file)"))
-            continue
-        if not path.resolve().is_relative_to(inside):  # I8: links are not followed out
-            problems.append(Problem(display, "", None, "", "", "is a link to a file outside the inbox: "
-                                    "not followed (copy the file itself into the inbox)", "file skipped"))
-            report_list.append(SheetReport(display, "", "unreadable file"))
+        skipped = _not_read(path, display, inside)
+        if skipped is not None:
+            problem, report = skipped
+            if problem:
+                problems.append(problem)
+            if report:
+                report_list.append(report)
             continue
         try:
             sheets = parsed.pop(path).get() if path in parsed else \
@@ -127,6 +125,20 @@ def _read_files(folder: Path, files: list[Path], inside: Path, settings: InboxSe
             report_list.append(report)
             if kind:
                 parts[kind].append(rows)
+
+
+def _not_read(path: Path, display: str, inside: Path) -> tuple[Problem | None, SheetReport | None] | None:
+    """Why a file of the inbox is not read, as the problem and report that say so (neither for
+    the mapping file, which is settings); None for a file to read."""
+    if path.name == MAPPING_FILE:
+        return None, None
+    if path.suffix.casefold() not in SPREADSHEET_SUFFIXES:
+        return None, SheetReport(display, "", "ignored (not a spreadsheet file)")
+    if not path.resolve().is_relative_to(inside):  # I8: links are not followed out
+        return (Problem(display, "", None, "", "", "is a link to a file outside the inbox: "
+                        "not followed (copy the file itself into the inbox)", "file skipped"),
+                SheetReport(display, "", "unreadable file"))
+    return None
 
 
 def _size(path: Path) -> int:
@@ -158,11 +170,11 @@ def read_inbox(folder: Path, rules: Rules, through: date | None = None,
     pool = ThreadPool(jobs) if jobs > 1 else None  # daemon threads: a Ctrl-C does not wait for them
     try:
         if pool is not None:
-            readable = [p for p in files if p.name != MAPPING_FILE and p.suffix.casefold() in SPREADSHEET_SUFFIXES
-                        and p.resolve().is_relative_to(inside)]
+            shown = {path: path.relative_to(folder).as_posix() for path in files}
+            readable = [path for path in files if _not_read(path, shown[path], inside) is None]
             for path in sorted(readable, key=lambda p: -_size(p)):
-                parsed[path] = pool.apply_async(read_file, (path, path.relative_to(folder).as_posix(),
-                                                            settings.csv_encoding, settings.csv_delimiter))
+                parsed[path] = pool.apply_async(read_file, (path, shown[path], settings.csv_encoding,
+                                                            settings.csv_delimiter))
         _read_files(folder, files, inside, settings, reader, parsed, problems, report_list, parts, progress)
     finally:
         if pool is not None:
