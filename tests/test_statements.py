@@ -239,3 +239,30 @@ def test_o5_pdf_without_libreoffice_is_a_usage_error(tmp_path, monkeypatch):
     assert result.exit_code == 2
     assert "LibreOffice is not installed" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_o9_written_workbooks_leave_nothing_for_the_cycle_collector(tmp_path):
+    """A month's ten thousand statements are freed as each is written, by reference counting:
+    a reference cycle (xlsxwriter's worksheets hold their workbook's add_format) left every
+    closed workbook to the cyclic garbage collector, which then cost 1.4 ms a statement."""
+    import gc
+
+    from tiersheet.config import load_rules
+    from tiersheet.engine import run_engine
+    from tiersheet.filenames import file_stems
+    from tiersheet.inbox import read_inbox
+    from tiersheet.statements import statement_files
+    from tiersheet.workbook import write_month
+
+    rules = load_rules()
+    result = run_engine(read_inbox(SAMPLES, rules), rules)
+    month = result.months[-1]
+    gc.collect()
+    gc.disable()
+    try:
+        written = list(statement_files(tmp_path, month, file_stems(p.partner_id for p in month.partners)))
+        write_month(tmp_path / "month.xlsx", month, result, "inbox", "default")
+        assert len(written) == len(month.partners) == 13
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
