@@ -266,3 +266,26 @@ def test_o9_written_workbooks_leave_nothing_for_the_cycle_collector(tmp_path):
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_o9_writing_a_workbook_turns_the_cycle_collector_off_and_back_on(tmp_path):
+    """Workbooks are written with the collector off (nothing for it to find, see above), and
+    it is on again afterwards, also when the writing fails."""
+    import gc
+
+    from tiersheet.garbage import no_collections
+
+    assert gc.isenabled()
+    with no_collections():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ZeroDivisionError), no_collections():
+        1 / 0
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with no_collections():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..engine import MonthResult, RunResult
+from ..garbage import no_collections
 from ..outputs import atomic_output
 from ..problems import DUPLICATE, NOTE, NOTED
 from ..xlsx import Book, Column, Table, page_header, text_literal
@@ -28,7 +29,7 @@ def write_month(path: Path, result: MonthResult, run: RunResult, inbox_name: str
                 rules_source: str, stats: dict | None = None) -> int:
     """Write one month's channel workbook atomically; returns the number of formula cells
     (and adds the value and formula cells written to `stats`, when given)."""
-    with atomic_output(Path(path)) as temp:
+    with no_collections(), atomic_output(Path(path)) as temp:
         writer = MonthWriter(temp, result, run, inbox_name, rules_source)
         count = writer.write()
     if stats is not None:

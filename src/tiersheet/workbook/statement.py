@@ -19,6 +19,7 @@ from typing import Iterator
 
 from .. import rules as R
 from ..engine import MonthResult
+from ..garbage import no_collections
 from ..outputs import atomic_output
 from ..xlsx import Book, Table, cached_value, fit_header, names_in, set_columns, store, value_cell
 from xlsxwriter.worksheet import CellBlankTuple, CellFormulaTuple
@@ -87,7 +88,7 @@ def by_partner(frame, key: str, ids: set[str]) -> dict[str, Lines]:
 def write_statement(path: Path, view: MonthResult, stats: dict | None = None) -> None:
     """Write one partner's statement atomically (and add its cell counts to `stats`), under
     the rules of its month (R18)."""
-    with atomic_output(Path(path)) as temp:
+    with no_collections(), atomic_output(Path(path)) as temp:
         writer = StatementWriter(temp, view)
         writer.write()
     if stats is not None:
