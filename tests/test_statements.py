@@ -5,6 +5,7 @@ index.csv contract that `tiersheet email` reads."""
 from __future__ import annotations
 
 import csv
+import gc
 import shutil
 from datetime import date
 from pathlib import Path
@@ -14,8 +15,14 @@ import pytest
 from click.testing import CliRunner
 
 from tiersheet.cli import main
+from tiersheet.config import load_rules
 from tiersheet.csvtext import neutral, restored
-from tiersheet.statements import INDEX_HEADER, index_csv
+from tiersheet.engine import run_engine
+from tiersheet.filenames import file_stems
+from tiersheet.garbage import no_collections
+from tiersheet.inbox import read_inbox
+from tiersheet.statements import INDEX_HEADER, index_csv, statement_files
+from tiersheet.workbook import write_month
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "inbox"
 HAVE_SOFFICE = bool(shutil.which("soffice") or shutil.which("libreoffice"))
@@ -245,15 +252,6 @@ def test_o9_written_workbooks_leave_nothing_for_the_cycle_collector(tmp_path):
     """A month's ten thousand statements are freed as each is written, by reference counting:
     a reference cycle (xlsxwriter's worksheets hold their workbook's add_format) left every
     closed workbook to the cyclic garbage collector, which then cost 1.4 ms a statement."""
-    import gc
-
-    from tiersheet.config import load_rules
-    from tiersheet.engine import run_engine
-    from tiersheet.filenames import file_stems
-    from tiersheet.inbox import read_inbox
-    from tiersheet.statements import statement_files
-    from tiersheet.workbook import write_month
-
     rules = load_rules()
     result = run_engine(read_inbox(SAMPLES, rules), rules)
     month = result.months[-1]
@@ -268,13 +266,9 @@ def test_o9_written_workbooks_leave_nothing_for_the_cycle_collector(tmp_path):
         gc.enable()
 
 
-def test_o9_writing_a_workbook_turns_the_cycle_collector_off_and_back_on(tmp_path):
+def test_o9_writing_a_workbook_turns_the_cycle_collector_off_and_back_on():
     """Workbooks are written with the collector off (nothing for it to find, see above), and
     it is on again afterwards, also when the writing fails."""
-    import gc
-
-    from tiersheet.garbage import no_collections
-
     assert gc.isenabled()
     with no_collections():
         assert not gc.isenabled()
