@@ -8,6 +8,8 @@ import zipfile
 import pytest
 from datetime import date, datetime
 
+from xlsxwriter.worksheet import Worksheet
+
 from tiersheet.xlsx import Book, Column, Table, fit_row
 
 ROWS = [
@@ -96,7 +98,7 @@ def test_set_columns_and_repeated_names_store_what_xlsxwriter_public_methods_sto
 
     def book(name: str, fast: bool) -> dict[str, bytes]:
         made = Book(tmp_path / f"{name}.xlsx", datetime(2025, 1, 1), "t", small=True)
-        sheet = made.xl.add_worksheet("Rules")
+        sheet = made.xl.add_worksheet("Rules", worksheet_class=None if fast else Worksheet)
         spans = [(0, 2, 12.5, made.styles["money"]), (3, 3, 7, None), (4, 6, 30, made.styles["wrap"])]
         if fast:
             set_columns(sheet, spans)
@@ -115,6 +117,50 @@ def test_set_columns_and_repeated_names_store_what_xlsxwriter_public_methods_sto
     assert book("first", fast=True) == public   # names checked by define_name
     assert book("again", fast=True) == public   # names accepted before: stored directly
     assert b'<col min="1" max="3" width="13.28515625" style="' in public["xl/worksheets/sheet1.xml"]
+
+
+@pytest.mark.parametrize("small", [False, True], ids=["constant-memory", "in-memory"])
+def test_column_records_from_the_cache_are_xlsxwriters_own(tmp_path, small):
+    """Sheet writes <cols> from a cache: written twice (the second time from the cache), each
+    column layout comes out byte-identical to xlsxwriter's own worksheet's, including
+    neighbouring columns whose formats are equal but not the same object (two runs, where one
+    format object makes one), hidden and default-width columns, formats first used by a column,
+    and a sheet without columns."""
+    def layouts(made: Book, sheet, merged, twins) -> None:
+        add = made.xl.add_format
+        twin_a, twin_b = add({"num_format": "0.000"}), add({"num_format": "0.000"})
+        merged.set_column(0, 2, 12.5, twin_a)  # one run; with the twins, two
+        merged.write_number(0, 0, 3)
+        twins.set_column(0, 1, 12.5, twin_a)
+        twins.set_column(2, 2, 12.5, twin_b)
+        twins.write_number(0, 0, 4)
+        sheet.set_column(0, 1, 12.5, twin_a)
+        sheet.set_column(2, 2, 12.5, twin_b)
+        sheet.set_column(3, 5, None, made.styles["money"])
+        sheet.set_column(6, 6, 9, None, {"hidden": True})
+        sheet.set_column(7, 7, 8.43)
+        sheet.set_column(9, 11, 40, add({"italic": True}))  # used by a column only
+        sheet.write_number(0, 0, 1.5)
+
+    def book(name: str, fast: bool) -> dict[str, bytes]:
+        made = Book(tmp_path / f"{name}.xlsx", datetime(2025, 1, 1), "t", small=small)
+        kind = None if fast else Worksheet
+        merged = made.xl.add_worksheet("Merged", worksheet_class=kind)
+        twins = made.xl.add_worksheet("Twins", worksheet_class=kind)
+        layouts(made, made.xl.add_worksheet("One", worksheet_class=kind), merged, twins)
+        made.xl.add_worksheet("Bare", worksheet_class=kind).write_string(0, 0, "no columns")
+        second = made.xl.add_worksheet("Two", worksheet_class=kind)
+        second.set_column(0, 3, 20, made.styles["int"])
+        second.write_number(0, 0, 2)
+        made.close()
+        return members(tmp_path / f"{name}.xlsx")
+
+    public = book("public", fast=False)
+    assert book("cached-first", fast=True) == public
+    assert book("cached-again", fast=True) == public
+    assert public["xl/worksheets/sheet1.xml"].count(b"<col ") == 1
+    assert public["xl/worksheets/sheet2.xml"].count(b"<col ") == 2  # the twins are not merged
+    assert public["xl/worksheets/sheet3.xml"].count(b"<col ") == 6
 
 
 def test_rows_of_links_alone_are_written_row_by_row(tmp_path):
