@@ -12,6 +12,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -98,6 +99,13 @@ class Rules:
     def required(self, level: Level, requirement: Requirement) -> int | bool:
         """What `level` asks of `requirement` (0/False when it asks nothing)."""
         return level.requirements.get(requirement.key, 0 if requirement.kind == "count" else False)
+
+    @cached_property
+    def asked(self) -> dict[int, tuple[tuple[Requirement, int | bool], ...]]:
+        """By level rank, the requirements the level asks something of and what it asks, in
+        the rules' order (R6 looks them up for every partner and level, every month)."""
+        return {level.rank: tuple((requirement, self.required(level, requirement)) for requirement in self.requirements
+                                  if self.required(level, requirement)) for level in self.levels}
 
 
 @dataclass(frozen=True)

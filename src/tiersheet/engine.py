@@ -382,7 +382,8 @@ class Programme:
         quarter_end = month
         while quarter_end.month % 3:
             quarter_end = previous_month(quarter_end)
-        while quarter_end >= min(history):
+        earliest = min(history)
+        while quarter_end >= earliest:
             months = [quarter_end, previous_month(quarter_end), previous_month(previous_month(quarter_end))]
             if all(m in history and history[m][0] >= commitment_rank for m in months):
                 row.quarter_label = f"{quarter_end.year}-Q{quarter_end.month // 3}"

@@ -95,10 +95,7 @@ def activity_outcome(base_points: int, needs_approval: bool, day: date,
 def missing_for(level: Level, snapshot: dict, commitment_met: bool, commitment_detail: str,
                 rules: Rules) -> list[str]:
     missing = []
-    for requirement in rules.requirements:
-        needed = rules.required(level, requirement)
-        if not needed:
-            continue
+    for requirement, needed in rules.asked[level.rank]:
         if requirement.kind == "yes" and not snapshot.get(requirement.key):
             missing.append(requirement.label)
         elif requirement.kind == "count":
