@@ -164,6 +164,29 @@ def test_i6_spreadsheet_errors_are_problems_naming_the_error(tmp_path):
     assert all("spreadsheet error" in p.message for p in inbox.problems if p.is_problem)
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_i6_error_cells_are_found_whatever_the_jobs_and_wherever_the_table_starts(tmp_path, jobs):
+    """With jobs > 1 a sheet's error cells are looked for in a thread while it is parsed; the
+    problems are the same as when they are looked for afterwards, also for a table that starts
+    at C4 (python-calamine then counts rows and columns from there)."""
+    book = openpyxl.Workbook()
+    book.active.append(["Partner ID", "Partner Name"])
+    book.active.append(["P1", "One"])
+    sales = book.create_sheet("Sales")
+    rows = [["Invoice ID", "Partner ID", "Invoice Date", "Amount USD"], ["1", "P1", date(2025, 1, 5), 100],
+            ["2", "P1", date(2025, 1, 6), "#N/A"], ["3", "#NAME?", date(2025, 1, 7), 40]]
+    for r, row in enumerate(rows, 4):
+        for c, value in enumerate(row, 3):
+            cell = sales.cell(row=r, column=c, value=value)
+            if isinstance(value, str) and value.startswith("#"):
+                cell.data_type = "e"
+    book.save(tmp_path / "book.xlsx")
+    inbox = read_inbox(tmp_path, RULES, jobs=jobs)
+    assert list(inbox.sales["invoice_id"]) == ["1"]
+    found = sorted((p.row, p.column, p.value) for p in inbox.problems if p.is_problem)
+    assert found == [(6, "Amount USD", "#N/A"), (7, "Partner ID", "#NAME?")]
+
+
 def test_i6_ids_trimmed_numbers_equal_text_leading_zeros_kept(tmp_path):
     book = openpyxl.Workbook()
     book.active.append(["Partner ID", "Partner Name"])

@@ -168,13 +168,16 @@ def read_inbox(folder: Path, rules: Rules, through: date | None = None,
     inside = folder.resolve()
     parsed = {}  # path -> its read_file, under way in a thread
     pool = ThreadPool(jobs) if jobs > 1 else None  # daemon threads: a Ctrl-C does not wait for them
+
+    def spawn(compute: Callable[..., dict], *args) -> Callable[[], dict]:
+        return pool.apply_async(compute, args).get
     try:
         if pool is not None:
             shown = {path: path.relative_to(folder).as_posix() for path in files}
             readable = [path for path in files if _not_read(path, shown[path], inside) is None]
             for path in sorted(readable, key=lambda p: -_size(p)):
                 parsed[path] = pool.apply_async(read_file, (path, shown[path], settings.csv_encoding,
-                                                            settings.csv_delimiter))
+                                                            settings.csv_delimiter, spawn))
         _read_files(folder, files, inside, settings, reader, parsed, problems, report_list, parts, progress)
     finally:
         if pool is not None:

@@ -73,9 +73,15 @@ def sniff(head: bytes) -> str:
     return "text"
 
 
+# Starts a computation elsewhere (a thread) and gives back what waits for its result.
+Spawn = Callable[..., Callable[[], dict]]
+
+
 def read_file(path: Path, display: str, csv_encoding: str | None = None,
-              csv_delimiter: str | None = None) -> list[RawSheet]:
-    """The sheets of one file, read by its content; Unreadable (or any reader error) otherwise."""
+              csv_delimiter: str | None = None, spawn: Spawn | None = None) -> list[RawSheet]:
+    """The sheets of one file, read by its content; Unreadable (or any reader error) otherwise.
+    With `spawn`, an xlsx file's error cells are looked for while its sheets are parsed (see
+    read_workbook)."""
     with open(path, "rb") as handle:
         head = handle.read(8192)
     if not head:
@@ -85,7 +91,7 @@ def read_file(path: Path, display: str, csv_encoding: str | None = None,
         refusal = check_archive(path)
         if refusal:
             raise Unreadable(refusal)
-        return read_workbook(path, display)
+        return read_workbook(path, display, spawn)
     if shape == "ole":
         if is_encrypted(path):
             raise Unreadable("is encrypted (password-protected): save an unprotected copy into the inbox")
@@ -228,9 +234,13 @@ def _calamine_format(path: Path) -> str | None:
     return None if suffix in wanted else sorted(wanted)[0]
 
 
-def read_workbook(path: Path, display: str) -> list[RawSheet]:
+def read_workbook(path: Path, display: str, spawn: Spawn | None = None) -> list[RawSheet]:
     """Every worksheet of a binary workbook through python-calamine (hidden ones too: I1);
-    merged cells read as the value they show (their top-left cell's)."""
+    merged cells read as the value they show (their top-left cell's).
+
+    An xlsx sheet's error cells are found in its XML when first asked for; with `spawn` they
+    are looked for in another thread as the sheet is parsed (python-calamine parses without
+    the GIL): a million-row sheet's XML takes a second to scan, which is then not waited for."""
     import python_calamine
 
     other = _calamine_format(path)
@@ -245,13 +255,17 @@ def read_workbook(path: Path, display: str) -> list[RawSheet]:
         for index, meta in enumerate(workbook.sheets_metadata):
             if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
                 continue  # chart sheets and the like hold no rows
+            scanned = spawn(xlsx_error_cells, path, meta.name, 0, 0) if xlsx and spawn else None
             sheet = workbook.get_sheet_by_index(index)
             rows = sheet.to_python(skip_empty_area=True)
             first_row, first_col = sheet.start if sheet.start else (0, 0)
             fill_merged(rows, sheet.merged_cell_ranges or (), first_row, first_col)
             raw = RawSheet(display, meta.name, rows, first_row + 1, first_col,
                            hidden=meta.visible != python_calamine.SheetVisibleEnum.Visible)
-            if xlsx:
+            if scanned:
+                raw.error_cells = _lazy(lambda found=scanned, r=first_row, c=first_col:
+                                        {(row - r, col - c): value for (row, col), value in found().items()})
+            elif xlsx:
                 raw.error_cells = _lazy(lambda name=meta.name, r=first_row, c=first_col:
                                         xlsx_error_cells(path, name, r, c))
             sheets.append(raw)
