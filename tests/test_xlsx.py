@@ -8,6 +8,7 @@ import zipfile
 import pytest
 from datetime import date, datetime
 
+import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from tiersheet.xlsx import Book, Column, Table, fit_row
@@ -120,9 +121,10 @@ def test_set_columns_and_repeated_names_store_what_xlsxwriter_public_methods_sto
 
 
 @pytest.mark.parametrize("small", [False, True], ids=["constant-memory", "in-memory"])
-def test_column_records_from_the_cache_are_xlsxwriters_own(tmp_path, small):
-    """Sheet writes <cols> from a cache: written twice (the second time from the cache), each
-    column layout comes out byte-identical to xlsxwriter's own worksheet's, including
+def test_xml_from_the_caches_is_xlsxwriters_own(tmp_path, small):
+    """Sheet writes <cols>, and Workbook each <definedName>, from a cache: written twice (the
+    second time from the cache), the files come out byte-identical to xlsxwriter's own
+    workbook and worksheets'. Column layouts include
     neighbouring columns whose formats are equal but not the same object (two runs, where one
     format object makes one), hidden and default-width columns, formats first used by a column,
     and a sheet without columns."""
@@ -144,7 +146,9 @@ def test_column_records_from_the_cache_are_xlsxwriters_own(tmp_path, small):
 
     def book(name: str, fast: bool) -> dict[str, bytes]:
         made = Book(tmp_path / f"{name}.xlsx", datetime(2025, 1, 1), "t", small=small)
-        kind = None if fast else Worksheet
+        if not fast:
+            made.xl.__class__ = xlsxwriter.Workbook  # xlsxwriter's own, and its own worksheets
+        kind = None
         merged = made.xl.add_worksheet("Merged", worksheet_class=kind)
         twins = made.xl.add_worksheet("Twins", worksheet_class=kind)
         layouts(made, made.xl.add_worksheet("One", worksheet_class=kind), merged, twins)
@@ -152,6 +156,11 @@ def test_column_records_from_the_cache_are_xlsxwriters_own(tmp_path, small):
         second = made.xl.add_worksheet("Two", worksheet_class=kind)
         second.set_column(0, 3, 20, made.styles["int"])
         second.write_number(0, 0, 2)
+        second.autofilter(0, 0, 4, 3)   # local, hidden names
+        second.print_area(0, 0, 4, 3)
+        made.define_name("RATE", "Rules!$C$2")
+        made.define_name("PAIR", "'R&D'!$A$1:$C$3")  # escaped in the XML
+        made.xl.define_name("Two!LOCAL", "=Two!$B$2")
         made.close()
         return members(tmp_path / f"{name}.xlsx")
 
@@ -161,6 +170,7 @@ def test_column_records_from_the_cache_are_xlsxwriters_own(tmp_path, small):
     assert public["xl/worksheets/sheet1.xml"].count(b"<col ") == 1
     assert public["xl/worksheets/sheet2.xml"].count(b"<col ") == 2  # the twins are not merged
     assert public["xl/worksheets/sheet3.xml"].count(b"<col ") == 6
+    assert public["xl/workbook.xml"].count(b"<definedName ") == 5
 
 
 def test_rows_of_links_alone_are_written_row_by_row(tmp_path):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal, NamedTuple, Sequence, get_args
+from typing import Callable, Literal, NamedTuple, Sequence, get_args
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
@@ -317,6 +317,23 @@ def print_setup(sheet, title: str, widths: Sequence[float], repeated: int = 1) -
         sheet.print_across()
 
 
+def write_once(owner, cache: dict, key, write: Callable[[], None]) -> None:
+    """Write to `owner`'s XML what `write` writes there, from `cache` when `key` (everything
+    that XML depends on) was written before: xlsxwriter's own XML, made once."""
+    xml = cache.get(key)
+    if xml is None:
+        fh, owner.fh = owner.fh, io.StringIO()
+        try:
+            write()
+            xml = owner.fh.getvalue()
+        finally:
+            owner.fh = fh
+        if len(cache) >= 4096:
+            cache.clear()
+        cache[key] = xml
+    owner.fh.write(xml)
+
+
 class Sheet(Worksheet):
     """xlsxwriter's worksheet, with its column records (<cols>) written from a cache.
 
@@ -341,21 +358,21 @@ class Sheet(Worksheet):
         key = (self.max_digit_width, self.default_col_width, tuple(
             (first, last, info.width, info.column_format._get_xf_index() if info.column_format else 0,
              info.hidden, info.level, info.collapsed, info.autofit) for first, last, info in runs))
-        xml = _COLS_XML.get(key)
-        if xml is None:
-            fh, self.fh = self.fh, io.StringIO()
-            try:
-                super()._write_cols()
-                xml = self.fh.getvalue()
-            finally:
-                self.fh = fh
-            if len(_COLS_XML) >= 4096:
-                _COLS_XML.clear()
-            _COLS_XML[key] = xml
-        self.fh.write(xml)
+        write_once(self, _COLS_XML, key, super()._write_cols)
+
+
+class Workbook(xlsxwriter.Workbook):
+    """xlsxwriter's workbook, of Sheets, with each defined name's XML written from a cache (a
+    statement defines some fifty names, most of them the same in every statement)."""
+    worksheet_class = Sheet
+
+    def _write_defined_name(self, defined_name) -> None:
+        write_once(self, _NAME_XML, tuple(defined_name),
+                   lambda: super(Workbook, self)._write_defined_name(defined_name))
 
 
 _COLS_XML: dict[tuple, str] = {}  # a sheet's <cols> element, by what it depends on (see Sheet)
+_NAME_XML: dict[tuple, str] = {}  # a <definedName> element, by its name, sheet, cells and hiding
 
 
 class Book:
@@ -366,13 +383,12 @@ class Book:
         one go, three times faster than constant-memory mode's temporary files per sheet; large
         ones (the channel workbook) stream each row to disk as it is complete."""
         self.title = title
-        self.xl = xlsxwriter.Workbook(str(path), {
+        self.xl = Workbook(str(path), {
             "constant_memory": not small, "in_memory": small, "strings_to_formulas": False, "strings_to_urls": False,
             "strings_to_numbers": False, "default_date_format": "yyyy-mm-dd",
             # Every cell sits at the top of its row, level with the first line of wrapped text:
             # set here, in every format and in the default one, so plain text needs no format.
             "default_format_properties": {"font_name": "Calibri", "font_size": 11, "valign": "top"}})
-        self.xl.worksheet_class = Sheet
         # O1: a fixed creation date makes two runs over the same inbox byte-identical.
         self.xl.set_properties({"title": title, "author": "tiersheet", "created": created})
         self.values = 0
