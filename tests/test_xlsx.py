@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import re
 import zipfile
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from datetime import date, datetime
 
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from tiersheet.xlsx import Book, Column, Table, fit_row
+from tiersheet.xlsx import Book, Column, Table, fit_row, text_lines, text_pixels
 
 ROWS = [
     ["INV-1", 330.0, date(2025, 1, 5), True, "=starts like a formula", 12],
@@ -182,3 +184,47 @@ def test_rows_of_links_alone_are_written_row_by_row(tmp_path):
     book.close()
     xml = sheet_xml(tmp_path / "links.xlsx")
     assert b'<row r="2"' in xml and b'<row r="3"' in xml and xml.count(b"<hyperlink ") == 2
+
+
+def plain_text_lines(text: str, width: float, bold: bool = False) -> int:
+    """text_lines as first written: every text measured, every word measured each time."""
+    room = 7 * width / (1.03 if bold else 1)
+    if "\n" not in text and text_pixels(text) <= room:
+        return 1
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines += 1
+        used = 0.0
+        for word in paragraph.split(" "):
+            size = text_pixels(word)
+            if used and used + text_pixels(" ") + size > room:
+                lines += 1
+                used = 0.0
+            elif used:
+                used += text_pixels(" ")
+            if used + size > room:
+                extra = math.ceil(size / room) - 1
+                lines += extra
+                size -= extra * room
+            used += size
+    return lines
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["P00001,", "il", "W", "a", "  ", " ", "\n", "\x7f", "\x01", "é", "漢", "WWWWWWWWWWWW"]),
+                max_size=120).map("".join), st.sampled_from([5, 8, 12, 22, 40, 58]), st.booleans())
+def test_wrapped_lines_are_counted_as_a_plain_measure_counts_them(text, width, bold):
+    """text_lines remembers words' widths and does not measure a text too long for one line;
+    its counts are those of measuring everything, every time."""
+    assert text_lines(text, width, bold) == plain_text_lines(text, width, bold)
+
+
+def test_a_leads_reason_of_partner_ids_wraps_by_whole_words():
+    """A lead's reason lists the partners in turn: in a column 12 characters wide (84 pixels)
+    "P00001," is 6,759 units of 2048 to the em of 14.67 pixels (48.40), so two of them and a
+    space (3.32) do not fit: each ID takes a line of its own."""
+    assert text_pixels("P00001,") == pytest.approx(6759 * 11 * 96 / 72 / 2048)
+    assert text_pixels("P00001,") == pytest.approx(48.40, abs=0.01)
+    ids = ", ".join(f"P{i:05d}" for i in range(1, 301))
+    assert text_lines(ids, 12) == 300
+    assert text_lines("turn after P00007 among " + ids, 40) == plain_text_lines("turn after P00007 among " + ids, 40)

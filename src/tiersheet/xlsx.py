@@ -201,18 +201,36 @@ def text_pixels(text: str) -> float:
     return sum(_CHAR_PIXELS.get(c) or (_WIDE if c >= "\u2e80" else _OTHER) for c in text)
 
 
+_NARROWEST = min(pixels for pixels in _CHAR_PIXELS.values() if pixels)  # every character but DEL is as wide
+
+
+def surely_wider(text: str, room: float) -> bool:
+    """Whether `text` is wider than `room` pixels by its length alone (measuring a text of
+    thousands of characters to find it does not fit on one line takes longer than wrapping it)."""
+    return len(text) * _NARROWEST > room * 1.001 and "\x7f" not in text
+
+
+# Words' widths, remembered: long texts repeat their words (a lead's reason lists the partners
+# in its turn, thousands of characters, on each of three thousand leads a month).
+_WORD_PIXELS: dict[str, float] = {}
+
+
 def text_lines(text: str, width: float, bold: bool = False) -> int:
     """How many lines `text` takes wrapped in a column `width` characters wide."""
     room = 7 * width / (1.03 if bold else 1)  # the column's 5 pixels of padding left to its margins
-    if "\n" not in text and text_pixels(text) <= room:
+    if "\n" not in text and not surely_wider(text, room) and text_pixels(text) <= room:
         return 1
     space = _CHAR_PIXELS[" "]
     lines = 0
+    if len(_WORD_PIXELS) > 65_536:
+        _WORD_PIXELS.clear()
     for paragraph in text.split("\n"):
         lines += 1
         used = 0.0
         for word in paragraph.split(" "):
-            size = text_pixels(word)
+            size = _WORD_PIXELS.get(word)
+            if size is None:
+                size = _WORD_PIXELS[word] = text_pixels(word)
             if used and used + space + size > room:
                 lines += 1
                 used = 0.0
