@@ -13,7 +13,8 @@ from datetime import date, datetime
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from tiersheet.xlsx import Book, Column, Table, fit_row, text_lines, text_pixels
+from tiersheet.textsize import text_lines, text_pixels
+from tiersheet.xlsx import Book, Column, Table, fit_row
 
 ROWS = [
     ["INV-1", 330.0, date(2025, 1, 5), True, "=starts like a formula", 12],

@@ -10,7 +10,8 @@ from functools import lru_cache
 from xlsxwriter.worksheet import CellStringTuple
 
 from ..config import Rules
-from ..xlsx import LINE_HEIGHT, Book, fit_row, print_setup, row_lines, set_columns, store, value_cell
+from ..textsize import LINE_HEIGHT, row_lines
+from ..xlsx import Book, fit_row, print_setup, set_columns, store, value_cell
 
 @lru_cache(maxsize=1024)
 def name_for(*parts: str) -> str:
