@@ -103,9 +103,10 @@ class Rules:
     @cached_property
     def asked(self) -> dict[int, tuple[tuple[Requirement, int | bool], ...]]:
         """By level rank, the requirements the level asks something of and what it asks, in
-        the rules' order (R6 looks them up for every partner and level, every month)."""
-        return {level.rank: tuple((requirement, self.required(level, requirement)) for requirement in self.requirements
-                                  if self.required(level, requirement)) for level in self.levels}
+        the rules' order (R6 looks them up for every partner and level, every month; the
+        Requirements and Rules sheets write them)."""
+        return {level.rank: tuple((requirement, needed) for requirement in self.requirements
+                                  if (needed := self.required(level, requirement))) for level in self.levels}
 
 
 @dataclass(frozen=True)

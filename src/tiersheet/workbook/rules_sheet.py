@@ -35,13 +35,11 @@ def rules_rows(rules: Rules, month: date, end: date) -> list[tuple[str, str, obj
     rows += [("R13", name_for("NFR", lv.key), lv.nfr_edition, f"NFR edition for {lv.name}")
              for lv in rules.levels]
     for lv in rules.levels:
-        for req in rules.requirements:
-            needed = rules.required(lv, req)
-            if needed:
-                rows.append(("R6" if req.kind != "commitment" else "R7",
-                             name_for("REQ", lv.key, req.key),
-                             needed if req.kind == "count" else True,
-                             f"{lv.name}: {req.label}" + (" (at least)" if req.kind == "count" else "")))
+        for req, needed in rules.asked[lv.rank]:
+            rows.append(("R6" if req.kind != "commitment" else "R7",
+                         name_for("REQ", lv.key, req.key),
+                         needed if req.kind == "count" else True,
+                         f"{lv.name}: {req.label}" + (" (at least)" if req.kind == "count" else "")))
     rows += [("R5", name_for("ACTIVITY", a.key), a.key, a.label) for a in rules.activities]
     rows += [("R5", name_for("POINTS", a.key), a.points, f"Points for {a.label}") for a in rules.activities]
     rows += [("R5", name_for("APPROVAL", a.key), a.needs_approval, f"{a.label} needs prior approval")

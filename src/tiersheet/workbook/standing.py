@@ -141,10 +141,7 @@ def write_requirements(ctx: Context) -> None:
     meets_f, missing_f = {}, {}
     for lv in levels:
         conditions, parts = [], []
-        for req in rules.requirements:
-            needed = rules.required(lv, req)
-            if not needed:
-                continue
+        for req, _ in rules.asked[lv.rank]:
             cell = "{" + req.key + "}"
             if req.kind == "yes":
                 conditions.append(cell)
