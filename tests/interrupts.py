@@ -18,6 +18,7 @@ def assert_only_whole_files_after_interrupt(returncode: int, stderr: str, out: P
         assert f"{total - len(complete)} more were not written" in stderr
     else:  # the run finished before the signal arrived
         assert returncode == 0 and len(complete) == total
-    assert [p for p in out.rglob("*") if p.name.startswith(".")] == []
+    leftover = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.name.startswith("."))
+    assert leftover == [], stderr
     for path in out.rglob("*.xlsx"):
         openpyxl.load_workbook(path, read_only=True).close()

@@ -3,12 +3,15 @@ and only when asked; several run in forked processes, none left after the block.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from pathlib import Path
 
 import pytest
 
 from tiersheet.errors import TiersheetError
+from tiersheet.outputs import atomic_output, write_bytes
 from tiersheet.workers import WorkerFailed, Workers, can_fork
 
 calls: list[int] = []
@@ -80,3 +83,43 @@ def test_o9_of_the_tasks_waiting_the_largest_starts_first():
         workers.submit("large too", started_after, 0.3, size=5)
         begun = dict(workers.finished(["a", "b", "small", "large", "large too"]))
     assert begun["large"] <= begun["large too"] < begun["small"]
+
+
+def write_interrupted_after_entering(path: Path) -> None:
+    """In the worker: a Ctrl-C inside contextlib's `__enter__`, once the temporary file for
+    `path` is made and before the `with` body is guarded (so the `with` cannot remove it)."""
+    real_enter = contextlib._GeneratorContextManager.__enter__
+
+    def enter_then_interrupted(self):
+        ours = self.func is atomic_output.__wrapped__  # (__enter__ deletes it)
+        entered = real_enter(self)
+        if ours:
+            raise KeyboardInterrupt
+        return entered
+    contextlib._GeneratorContextManager.__enter__ = enter_then_interrupted  # this process only
+    write_bytes(path, b"never written")
+
+
+@pytest.mark.skipif(not can_fork(), reason="worker processes are forked")
+def test_o1_a_worker_stopped_where_the_with_cannot_clean_up_leaves_no_temporary_file(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        with Workers(2) as workers:
+            workers.submit("a", write_interrupted_after_entering, tmp_path / "statement.xlsx")
+            list(workers.finished(["a"]))
+    assert list(tmp_path.iterdir()) == []
+
+
+def unfinished_here() -> list[Path]:
+    from tiersheet.outputs import _unfinished
+    return sorted(_unfinished)
+
+
+@pytest.mark.skipif(not can_fork(), reason="worker processes are forked")
+def test_o1_a_worker_does_not_count_its_parents_unfinished_files_as_its_own(tmp_path):
+    """Forked while this process writes a file, a worker stopped by Ctrl-C must not remove it."""
+    with atomic_output(tmp_path / "index.csv") as temp:
+        temp.write_text("partner_id\n")
+        with Workers(2) as workers:
+            workers.submit("a", unfinished_here)
+            assert dict(workers.finished(["a"])) == {"a": []}
+    assert (tmp_path / "index.csv").read_text() == "partner_id\n"

@@ -7,6 +7,12 @@ place when complete (O1). That file is created readable by its owner only (0600)
 `tempfile.mkstemp` creates one, and the rename keeps the mode, so the mode an ordinary
 `open(path, "w")` would have given (0666 less the user's umask: `-rw-r--r--` under umask 022) is
 set before the rename; colleagues on a shared folder can open the outputs.
+
+Each temporary file is also listed in `_unfinished` from the moment it is named until it is
+renamed or removed. A Ctrl-C is normally cleaned up by `atomic_output` itself, but one that
+lands inside contextlib's own `__enter__` or `__exit__` (after the file is made, before the
+`with` body is guarded) leaves the generator suspended, kept alive by the traceback, and a
+worker ends on it at once (`os._exit`, workers.py), so it calls `discard_unfinished` first.
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ from typing import Iterator
 from .errors import TiersheetError
 
 _umask_lock = threading.Lock()
+_unfinished: set[Path] = set()  # temporary files named and not yet renamed or removed
+if hasattr(os, "register_at_fork"):  # a forked worker must never remove its parent's files
+    os.register_at_fork(after_in_child=_unfinished.clear)
 
 
 def current_umask() -> int:
@@ -56,6 +65,7 @@ def atomic_output(path: Path) -> Iterator[Path]:
     finds it named and removes it."""
     path = Path(path)
     temp_path = hidden_name(path)
+    _unfinished.add(temp_path)
     try:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,12 +74,15 @@ def atomic_output(path: Path) -> Iterator[Path]:
                     os.close(os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
                     break
                 except FileExistsError:  # the name is taken (by chance): another one, as mkstemp does
+                    _unfinished.discard(temp_path)
                     temp_path = hidden_name(path)
+                    _unfinished.add(temp_path)
         except OSError as exc:
             raise OutputError(f"cannot write to folder {path.parent}: {exc.strerror or exc}") from None
         yield temp_path
         os.chmod(temp_path, ordinary_mode())
         os.replace(temp_path, path)
+        _unfinished.discard(temp_path)
     except OSError as exc:
         discard(temp_path)
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
@@ -83,6 +96,14 @@ def discard(temp_path: Path) -> None:
     not be, for one), without hiding what went wrong behind a second error."""
     with suppress(OSError):
         temp_path.unlink(missing_ok=True)
+    _unfinished.discard(temp_path)
+
+
+def discard_unfinished() -> None:
+    """Remove every temporary file this process has made and not finished: called by a process
+    that stops on Ctrl-C, whatever line the interrupt landed on."""
+    for temp_path in list(_unfinished):
+        discard(temp_path)
 
 
 def write_bytes(path: Path, data: bytes) -> None:

@@ -28,6 +28,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Iterable, Iterator
 
 from .errors import TiersheetError
+from .outputs import discard_unfinished
 
 STOP_GRACE = 10.0  # seconds a worker has to remove its temporary file before it is killed
 
@@ -82,8 +83,9 @@ def _work(send: Connection, task: Task) -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         reply = ("ok", task.function(*task.args))
         _done = True  # a stop signal now must not lose the news of what was written
-    except KeyboardInterrupt:  # stopped: its temporary file is gone already; end at once, without
-        os._exit(130)          # finalising the half-built workbook's objects (they would complain)
+    except KeyboardInterrupt:  # stopped: remove its temporary file (if the `with` could not) and end
+        discard_unfinished()   # at once, without finalising the half-built workbook's objects
+        os._exit(130)          # (they would complain)
     except TiersheetError as exc:
         reply = ("error", str(exc))
     except Exception as exc:  # a bug: its words, not a traceback from a process the user never started
