@@ -11,8 +11,9 @@ workers share with the main process are counted once, not once per process.
   1. read floor: every sheet of every inbox file read with python-calamine (the project's reader),
      nothing else;
   2. write floor: the cells the run wrote (captured by an untimed run: every stored row with its
-     cell records and style), written again by xlsxwriter, as the run writes them (constant
-     memory), as fast as it goes, in one process, with no computation;
+     cell records and style), written again by xlsxwriter's own Workbook and Worksheet classes
+     (not the project's subclasses in xlsx.py: what they save is the run's), as the run writes
+     them (constant memory), as fast as it goes, in one process, with no computation;
   3. the full `tiersheet run --statements none`, once per --jobs value (default: 1 and this
      machine's cores), timed stage by stage (with several jobs the stages overlap: a month's
      workbook is written while later months close);
@@ -273,11 +274,14 @@ def property_key(properties: dict) -> tuple:
 def phase_floor(folder: str) -> dict:
     """Exactly the cells the run wrote (captured above), written again as fast as xlsxwriter
     goes, in the mode the run wrote that file in: each row stored straight into its worksheet
-    (the project's fast path), hyperlinks through write_url, then the file closed (and
-    deleted: only the time counts). Only the writing is timed (making the workbook and its
-    formats too), not loading the capture."""
+    (the project's fast path), hyperlinks through write_url, then the file closed by
+    xlsxwriter's own Workbook and Worksheet classes (not xlsx.Workbook and xlsx.Sheet, whose
+    caches and row writer are the project's work, timed in the run) and deleted: only the time
+    counts. Only the writing is timed (making the workbook and its formats too), not loading
+    the capture."""
     import pickle
 
+    import xlsxwriter
     from xlsxwriter import worksheet as ws
 
     from tiersheet.xlsx import Book, store
@@ -294,6 +298,7 @@ def phase_floor(folder: str) -> dict:
         started = time.perf_counter()  # the workbook and the formats its cells use are part of writing it
         book = Book(Path(folder) / f"floor-{index}.xlsx", __import__("datetime").datetime(2025, 1, 1), "floor",
                     small=small)
+        book.xl.__class__ = xlsxwriter.Workbook  # xlsxwriter's own, making its own worksheets
         styles = dict(book.styles) | {key: book.xl.add_format(properties) for key, properties in own.items()}
         seconds += time.perf_counter() - started
         rows = []
