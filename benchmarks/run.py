@@ -275,7 +275,7 @@ def phase_floor(folder: str) -> dict:
     """Exactly the cells the run wrote (captured above), written again as fast as xlsxwriter
     goes, in the mode the run wrote that file in: each row stored straight into its worksheet
     (the project's fast path), hyperlinks through write_url, then the file closed by
-    xlsxwriter's own Workbook and Worksheet classes (not xlsx.Workbook and xlsx.Sheet, whose
+    xlsxwriter's own Workbook and Worksheet classes (not xlsxparts.Workbook and its Sheet, whose
     caches and row writer are the project's work, timed in the run) and deleted: only the time
     counts. Only the writing is timed (making the workbook and its formats too), not loading
     the capture."""

@@ -1,4 +1,4 @@
-"""cellxml.CellWriter (issue 14): xlsx.Sheet writes a row's cells itself, a row at a time; the
+"""cellxml.CellWriter (issue 14): xlsxparts.Sheet writes a row's cells itself, a row at a time; the
 files must be xlsxwriter's own, byte for byte, whatever the cells, texts, formats and mode."""
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from xlsxwriter.worksheet import (CellBooleanTuple, CellDatetimeTuple, CellFormu
                                   CellStringTuple)
 
 from tiersheet import cellxml
-from tiersheet.xlsx import Book, Sheet, store
+from tiersheet.xlsx import Book, store
+from tiersheet.xlsxparts import Sheet
 
 SPECIAL_TEXTS = ["", " lead", "trail ", "\tTab", "line\nbreak", "_x0041_", "a_x00e9_b", "\x00\x01\x1f",
                  "<r>rich?</r>", "<r>", "Smith & Sons <Ltd>", '"quoted"', "\ufffe\uffff", "Ünïcødé",

@@ -42,7 +42,7 @@ def escape_data(text: str) -> str:
 
 
 class CellWriter:
-    """Writes rows of one worksheet's cells; kept by the worksheet (see xlsx.Sheet), which it
+    """Writes rows of one worksheet's cells; kept by the worksheet (see xlsxparts.Sheet), which it
     is handed each time rather than holding it (that would be a reference cycle, left to the
     cyclic collector: see garbage.no_collections)."""
 

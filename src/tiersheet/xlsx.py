@@ -9,23 +9,21 @@ records the public methods make; `tests/test_xlsx.py` checks the files come out 
 
 from __future__ import annotations
 
-import io
 import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable, Literal, NamedTuple, Sequence, get_args
+from typing import Literal, NamedTuple, Sequence, get_args
 
-import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import (CellBooleanTuple, CellDatetimeTuple, CellFormulaTuple,
-                                  CellNumberTuple, CellStringTuple, ColumnInfo, Worksheet)
+                                  CellNumberTuple, CellStringTuple, ColumnInfo)
 
-from .cellxml import CellWriter
 from .errors import TiersheetError
 from .textsize import LINE_HEIGHT, fixed_lines, row_lines, tall_rows
+from .xlsxparts import Workbook
 
 EXCEL_EPOCH = date(1899, 12, 30)
 EXCEL_EPOCH_ORDINAL = EXCEL_EPOCH.toordinal()
@@ -240,97 +238,6 @@ def print_setup(sheet, title: str, widths: Sequence[float], repeated: int = 1) -
     if across > 1:
         sheet.repeat_columns(0, repeated - 1)
         sheet.print_across()
-
-
-def write_once(owner, cache: dict, key, write: Callable[[], None]) -> None:
-    """Write to `owner`'s XML what `write` writes there, from `cache` when `key` (everything
-    that XML depends on) was written before: xlsxwriter's own XML, made once."""
-    xml = cache.get(key)
-    if xml is None:
-        fh, owner.fh = owner.fh, io.StringIO()
-        try:
-            write()
-            xml = owner.fh.getvalue()
-        finally:
-            owner.fh = fh
-        if len(cache) >= 4096:
-            cache.clear()
-        cache[key] = xml
-    owner.fh.write(xml)
-
-
-class Sheet(Worksheet):
-    """xlsxwriter's worksheet, with its cells written a row at a time (see cellxml.py) and its
-    column records (<cols>) written from a cache.
-
-    A statement's seven sheets hold about ninety column records, each made attribute by
-    attribute and escaped by xlsxwriter: 0.65 ms a statement, for the same few layouts ten
-    thousand times a month. The records are grouped into runs as xlsxwriter groups them, and
-    the runs' XML, written once by xlsxwriter itself, is kept by everything it depends on
-    (`tests/test_xlsx.py` compares the files with xlsxwriter's own)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.cell_writer = CellWriter()
-
-    def _write_single_row(self, current_row_num: int = 0) -> None:
-        """Constant-memory mode: write the row before `current_row_num` (Worksheet's own, but
-        for the cells)."""
-        row_num, self.previous_row = self.previous_row, current_row_num
-        cells = self.table.get(row_num)
-        if cells:
-            self._write_row(row_num, None, self.row_info.get(row_num))
-            self.cell_writer.write_cells(self, row_num, cells)
-            self._xml_end_tag("row")
-        elif row_num in self.row_info or row_num in self.comments:
-            self._write_empty_row(row_num, None, self.row_info[row_num])
-        self.table.clear()
-
-    def _write_rows(self) -> None:
-        """In-memory mode: every row, with its spans (Worksheet's own, but for the cells)."""
-        self._calculate_spans()
-        table, row_info, comments, spans = self.table, self.row_info, self.comments, self.row_spans
-        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
-            cells = table.get(row_num)
-            if cells or row_num in row_info or row_num in comments:
-                span = spans.get(int(row_num / 16))
-                if cells:
-                    self._write_row(row_num, span, row_info.get(row_num))
-                    self.cell_writer.write_cells(self, row_num, cells)
-                    self._xml_end_tag("row")
-                else:
-                    self._write_empty_row(row_num, span, row_info.get(row_num))
-
-    def _write_cols(self) -> None:
-        col_info = self.col_info
-        if not col_info:
-            return
-        runs: list[tuple[int, int, ColumnInfo]] = []
-        for col in sorted(col_info):
-            info = col_info[col]
-            if runs and col == runs[-1][1] + 1 and info == runs[-1][2]:  # xlsxwriter's test, by ==
-                runs[-1] = (runs[-1][0], col, info)
-            else:
-                runs.append((col, col, info))
-        # the formats' indices are taken in xlsxwriter's order (a format's first use numbers it)
-        key = (self.max_digit_width, self.default_col_width, tuple(
-            (first, last, info.width, info.column_format._get_xf_index() if info.column_format else 0,
-             info.hidden, info.level, info.collapsed, info.autofit) for first, last, info in runs))
-        write_once(self, _COLS_XML, key, super()._write_cols)
-
-
-class Workbook(xlsxwriter.Workbook):
-    """xlsxwriter's workbook, of Sheets, with each defined name's XML written from a cache (a
-    statement defines some fifty names, most of them the same in every statement)."""
-    worksheet_class = Sheet
-
-    def _write_defined_name(self, defined_name) -> None:
-        write_once(self, _NAME_XML, tuple(defined_name),
-                   lambda: super(Workbook, self)._write_defined_name(defined_name))
-
-
-_COLS_XML: dict[tuple, str] = {}  # a sheet's <cols> element, by what it depends on (see Sheet)
-_NAME_XML: dict[tuple, str] = {}  # a <definedName> element, by its name, sheet, cells and hiding
 
 
 class Book:
