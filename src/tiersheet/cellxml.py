@@ -10,7 +10,8 @@ month's sales repeat the same partner IDs, products and customers thousands of t
 
 Each piece is xlsxwriter's own rule, and whatever is not one of the usual kinds of cell is
 written by xlsxwriter itself; `tests/test_cellxml.py` compares the files byte for byte with
-xlsxwriter's over every kind of cell and text.
+xlsxwriter's over every kind of cell and text, but one: a text that looks like rich-text XML
+is written as text, where xlsxwriter would break the file (see `inline_text`).
 """
 
 from __future__ import annotations
@@ -66,14 +67,15 @@ class CellWriter:
             return self.style(column.column_format)
         return ""
 
-    def inline_text(self, sheet, text: str) -> str | None:
+    def inline_text(self, sheet, text: str) -> str:
         """The rest of an inline-string cell (constant-memory mode), as
-        Worksheet._write_cell makes it; None for a rich string (left to xlsxwriter)."""
+        Worksheet._write_cell makes it, but for a text that looks like rich-text XML ("<r>" at
+        the start, "</r>" at the end): xlsxwriter would put it into the file unescaped, making
+        the workbook unreadable (a partner named "<r>A & B</r>"); it is text, like any other
+        (I8). tiersheet writes no rich text."""
         tail = self.texts.get(text)
         if tail is None:
             escaped = sheet._escape_control_characters(text)
-            if escaped.startswith("<r>") and escaped.endswith("</r>"):
-                return None
             preserve = ' xml:space="preserve"' if _preserve_whitespace(escaped) else ""
             tail = f' t="inlineStr"><is><t{preserve}>{escape_data(escaped)}</t></is></c>'
             if len(self.texts) >= TEXT_CACHE_SIZE:
@@ -113,11 +115,7 @@ class CellWriter:
                              f'<f>{escape_data(cell[0])}</f><v>{value}</v></c>')
             elif kind is CellStringTuple:
                 if inline:
-                    tail = self.inline_text(sheet, cell[0])
-                    if tail is None:
-                        parts = self._flush(sheet, parts, row, col, cell)
-                        continue
-                    parts.append(f'<c r="{letters(col)}{number}"{style}{tail}')
+                    parts.append(f'<c r="{letters(col)}{number}"{style}{self.inline_text(sheet, cell[0])}')
                 else:
                     parts.append(f'<c r="{letters(col)}{number}"{style} t="s"><v>{cell[0]}</v></c>')
             else:  # a boolean

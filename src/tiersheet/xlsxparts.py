@@ -15,6 +15,7 @@ from typing import Callable
 import xlsxwriter
 import xlsxwriter.packager
 import xlsxwriter.sharedstrings
+from xlsxwriter.utility import _preserve_whitespace
 from xlsxwriter.worksheet import ColumnInfo, Worksheet
 
 from .cellxml import CellWriter
@@ -130,7 +131,14 @@ class SharedStrings(xlsxwriter.sharedstrings.SharedStrings):
     two searches and an escape (0.9 ms a statement)."""
 
     def _write_si(self, string) -> None:
-        write_once(self, _SI_XML, string, lambda: super(SharedStrings, self)._write_si(string))
+        write_once(self, _SI_XML, string, lambda: self._write_text_si(string))
+
+    def _write_text_si(self, string: str) -> None:
+        """xlsxwriter's _write_si, but a text that looks like rich-text XML ("<r>...</r>") is
+        text too: xlsxwriter would write it unescaped, making the workbook unreadable (I8;
+        tiersheet writes no rich text, see cellxml.CellWriter.inline_text)."""
+        string = self._escape_control_characters(string)
+        self._xml_si_element(string, [("xml:space", "preserve")] if _preserve_whitespace(string) else [])
 
 
 _COLS_XML: dict[tuple, str] = {}  # a sheet's <cols> element, by what it depends on (see Sheet)

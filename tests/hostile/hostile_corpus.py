@@ -280,11 +280,11 @@ def outside_link(path: Path) -> None:
     path.symlink_to(target)
 
 
-# Input text a spreadsheet would take for a formula or a DDE call (I8), and IDs that would make
-# paths out of the output folder or share a file (O5).
+# Input text a spreadsheet would take for a formula or a DDE call, or an xlsx writer for its own
+# XML (I8), and IDs that would make paths out of the output folder or share a file (O5).
 INJECTIONS = ["=70001+1", "+70002+1", "-70003+1", "@SUM(70004,1)", " \t=70005+1", "\n=70006+1",
               "=cmd|' /C calc70007'!A0", "=HYPERLINK(\"http://example.com/70008\",\"click\")",
-              "DDE(\"cmd\";\"/c calc70009\";\"x\")"]
+              "DDE(\"cmd\";\"/c calc70009\";\"x\")", "<r>Markup & Co 70010</r>"]
 MARKER = "700"  # in every injection, and in no formula of the engine's own (checked)
 PARTNER_IDS = ["../../escape", "a/b\\c", "CON", "con", "=70011+1", "@x", ".", "..", "\u00e9t\u00e9 \U0001f600",
                "\u00fc1", "\u00e41", "a b", "a_b"]
