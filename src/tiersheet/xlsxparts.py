@@ -58,9 +58,7 @@ class Sheet(Worksheet):
         row_num, self.previous_row = self.previous_row, current_row_num
         cells = self.table.get(row_num)
         if cells:
-            self._write_row(row_num, None, self.row_info.get(row_num))
-            self.cell_writer.write_cells(self, row_num, cells)
-            self._xml_end_tag("row")
+            self._write_row_of_cells(row_num, None, cells)
         elif row_num in self.row_info or row_num in self.comments:
             self._write_empty_row(row_num, None, self.row_info[row_num])
         self.table.clear()
@@ -74,11 +72,14 @@ class Sheet(Worksheet):
             if cells or row_num in row_info or row_num in comments:
                 span = spans.get(int(row_num / 16))
                 if cells:
-                    self._write_row(row_num, span, row_info.get(row_num))
-                    self.cell_writer.write_cells(self, row_num, cells)
-                    self._xml_end_tag("row")
+                    self._write_row_of_cells(row_num, span, cells)
                 else:
                     self._write_empty_row(row_num, span, row_info.get(row_num))
+
+    def _write_row_of_cells(self, row_num: int, span: str | None, cells: dict) -> None:
+        self._write_row(row_num, span, self.row_info.get(row_num))
+        self.cell_writer.write_cells(self, row_num, cells)
+        self._xml_end_tag("row")
 
     def _write_cols(self) -> None:
         col_info = self.col_info
