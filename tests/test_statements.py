@@ -145,6 +145,128 @@ def test_o5_rules_sheet_holds_only_the_parameters_the_formulas_use(sample_out):
         assert used, f"{name} is on the Rules sheet but no formula uses it"
 
 
+@pytest.fixture(scope="module")
+def every_month(tmp_path_factory):
+    """The samples' statements of all three months."""
+    out = tmp_path_factory.mktemp("all")
+    result = invoke("run", str(SAMPLES), "--out", str(out), "--statements", "all", "-q")
+    assert result.exit_code == 0, result.output
+    return out / "statements"
+
+
+def statement_rows(path: Path) -> list[tuple]:
+    sheet = openpyxl.load_workbook(path, data_only=True)["Statement"]
+    return [row[:4] for row in sheet.iter_rows(values_only=True)]
+
+
+def section(rows: list[tuple], title: str) -> list[tuple]:
+    """The rows under a Statement heading that starts with `title`, up to the next blank row."""
+    start = next(i for i, row in enumerate(rows) if isinstance(row[0], str) and row[0].startswith(title))
+    end = next((i for i in range(start + 1, len(rows)) if rows[i] == (None,) * 4), len(rows))
+    return rows[start + 1:end]
+
+
+def test_r10_o5_a_lapsed_certificate_says_it_lapsed(every_month):
+    # samples/README.md: P010 Vltava, Business Partner without an NDA, is at risk from January;
+    # its certificate expires on 2025-03-05, so it lapses at the March close and stays Business.
+    february = statement_facts(every_month / "2025-02" / "P010.xlsx")
+    assert february["Certificate expires"].date() == date(2025, 3, 5)
+    words = dict((row[0], row[3]) for row in statement_rows(every_month / "2025-02" / "P010.xlsx"))
+    assert words["Certificate expires"] == "It lapses unless you meet the Business Partner requirements by then."
+    march = statement_rows(every_month / "2025-03" / "P010.xlsx")
+    expired = [row for row in march if row[0] == "Certificate expired"]
+    assert expired and expired[0][2].date() == date(2025, 3, 5)
+    assert expired[0][3].startswith("Lapsed: you did not meet the Business Partner requirements when it expired.")
+    assert not [row for row in march if row[0] == "Certificate expires"]
+    facts = statement_facts(every_month / "2025-03" / "P010.xlsx")
+    assert facts["Change this month"] == "Lapsed" and facts["Status"] == "Business Partner"
+
+
+def test_o5_the_highest_status_has_no_way_up_figures(every_month):
+    # P013 Atlas is Gold from March: no next status, so no points or sales to it, no bonus line.
+    facts = statement_facts(every_month / "2025-03" / "P013.xlsx")
+    assert facts["Next status"] == "none: Gold Certified Partner is the highest status"
+    assert not {"Points to next", "Bonus on your next sale", "Sales to next (USD)"} & set(facts)
+    assert {"Points to next", "Sales to next (USD)"} <= set(statement_facts(every_month / "2025-02" / "P013.xlsx"))
+
+
+def test_r13_r14_r16_nfr_leads_and_benefits_on_the_statement(every_month):
+    rules = load_rules()
+    # R14, samples/README.md: P001 is given LD-2501-01, -05 and -06 in January.
+    rows = statement_rows(every_month / "2025-01" / "P001.xlsx")
+    leads = section(rows, "Leads given to you in January 2025 (R14)")
+    assert leads[0] == ("Received on", "Lead ID", "Territory", "Company and contact")
+    assert [(row[0].date(), row[1], row[2]) for row in leads[1:]] == [
+        (date(2025, 1, 8), "LD-2501-01", "DE"), (date(2025, 1, 27), "LD-2501-05", "DE"),
+        (date(2025, 1, 30), "LD-2501-06", "AT")]
+    assert leads[1][3] == "Brauhaus Sommer KG / Petra Sommer"
+    # A Business Partner is told where leads go.
+    business = statement_rows(every_month / "2025-01" / "P008.xlsx")
+    assert section(business, "Leads given")[0][0] == "none this month (leads go to Gold Certified Partners)"
+    # R13: P006's InfoPace NFR, entitled on 2025-01-20, to issue.
+    nfr = section(statement_rows(every_month / "2025-01" / "P006.xlsx"), "Your NFR licences (R13)")
+    assert [(row[0].date(), row[1], row[3]) for row in nfr[1:]] == [
+        (date(2025, 1, 20), "To issue", "Bitrix Intranet: InfoPace Edition")]
+    # R16: the benefits of its level from the rules file, and what the next level adds.
+    business_level, certified = rules.levels[0], rules.levels[1]
+    mine = section(business, "Your benefits as Business Partner")
+    assert [row[0] for row in mine] == [f"\u2022  {b}" for b in business_level.benefits]
+    adds = section(business, "What Certified Partner adds")
+    assert [row[0] for row in adds] == [f"\u2022  {b}" for b in certified.benefits if b not in business_level.benefits]
+    assert adds and all(row[0][3:] not in business_level.benefits for row in adds)
+
+
+def test_o5_a_statement_is_laid_out_for_a_person(every_month):
+    book = openpyxl.load_workbook(every_month / "2025-03" / "P008.xlsx")
+    page = book["Statement"]
+    assert page.freeze_panes == "A3"  # title and partner stay in view
+    assert [int(page.column_dimensions[c].width) for c in "ABCD"] == [14, 26, 14, 64]  # + padding
+    setup = page.page_setup
+    fit_width = 1 if setup.fitToWidth is None else setup.fitToWidth  # 1 is OOXML's default, left out
+    assert (setup.orientation, setup.paperSize, fit_width, setup.fitToHeight) == ("portrait", 9, 1, 0)
+    assert page.sheet_properties.pageSetUpPr.fitToPage
+    assert "Danube Web Kft. (P008)" in page.oddHeader.left.text
+    assert "Partner statement, March 2025" in page.oddHeader.right.text
+    assert page.print_area  # the statement, not the empty sheet around it
+    labels = openpyxl.load_workbook(every_month / "2025-03" / "P008.xlsx", data_only=True)["Statement"]
+    formats = {labels.cell(row[0].row, 1).value: row[2].number_format
+               for row in page.iter_rows(max_col=3) if row[2].value is not None}
+    assert formats["Points"] == "#,##0" and formats["Margin"] == "0%"
+    assert formats["Certificate expires"] == "yyyy-mm-dd"
+    for name in ("Ledger", "Sales", "Partner", "Rules"):
+        sheet = book[name]
+        assert sheet.freeze_panes == "A2", name  # the header row stays in view
+        assert "Danube Web Kft. (P008)" in sheet.oddHeader.left.text, name
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToHeight == 0, name
+    ledger = book["Ledger"]
+    header = [cell.value for cell in ledger[1]]
+    first = [cell for cell in ledger[2]]
+    assert first[header.index("Date")].number_format == "yyyy-mm-dd"
+    assert first[header.index("Points")].number_format == "#,##0"
+
+
+def test_o5_no_formula_uses_a_name_the_rules_sheet_lacks(every_month):
+    from openpyxl.formula import Tokenizer
+    import re
+
+    reference = re.compile(r"^(?:'[^']+'|[A-Za-z ]+)?!?\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?$")
+    checked = 0
+    for path in sorted(every_month.glob("*/*.xlsx")):
+        book = openpyxl.load_workbook(path)
+        names = set(book.defined_names)
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if cell.data_type != "f":
+                        continue
+                    checked += 1
+                    for token in Tokenizer(cell.value).items:
+                        if token.type == "OPERAND" and token.subtype == "RANGE" and "!" not in token.value \
+                                and not reference.match(token.value):
+                            assert token.value in names, f"{path.name} {sheet.title}!{cell.coordinate} uses {token.value}"
+    assert checked > 2000
+
+
 @needs_soffice
 def test_o4_every_sample_statement_recalculates_to_the_same_values(sample_out):
     from tiersheet.verify import verify

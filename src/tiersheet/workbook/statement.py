@@ -175,19 +175,27 @@ class StatementWriter:
         page.fact("Margin", f"={cell['margin']}", status.margin, "pct", f"on your sales from {next_month:%B %Y} (R11)")
         page.fact("Points", f"={cell['closing']}", p.closing_points, "int", "the points you hold (see below)")
         at_risk = not p.meets[p.rank]
-        expiry = (f"Renewed for {rules.valid_months} more months if you still meet the {status.name} "
+        lapsed = p.certificate_expires <= view.end  # R10: it expired at this or an earlier close
+        expiry = (f"Lapsed: you did not meet the {status.name} requirements when it expired. You keep "
+                  "your status; the certificate is renewed at the first month close at which you meet them."
+                  if lapsed else
+                  f"Renewed for {rules.valid_months} more months if you still meet the {status.name} "
                   "requirements then." if not at_risk else
                   f"It lapses unless you meet the {status.name} requirements by then." if p.rank == 1 else
                   f"Unless you meet the {status.name} requirements by then, your status goes down to the "
                   "highest lower one whose requirements you meet, and your points are set to its threshold.")
         level = ctx.tables.close.cell("closing_level", 2)
-        page.text(0, "Certificate expires", "label")
+        expired = f"{cell['expires']}<=MONTH_END"
+        page.formula(0, f'=IF({expired},"Certificate expired","Certificate expires")',
+                     "Certificate expired" if lapsed else "Certificate expires", "label")
         page.formula(2, f"={cell['expires']}", p.certificate_expires, "day")
-        page.formula(3, f'=IF({cell["at_risk"]}="no","Renewed for "&CERT_MONTHS&" more months if you still meet the "'
+        page.formula(3, f'=IF({expired},"Lapsed: you did not meet the "&{cell["status"]}&" requirements when it '
+                        'expired. You keep your status; the certificate is renewed at the first month close at '
+                        f'which you meet them.",IF({cell["at_risk"]}="no","Renewed for "&CERT_MONTHS&" more months if you still meet the "'
                         f'&{cell["status"]}&" requirements then.",IF({level}=1,"It lapses unless you meet the "'
                         f'&{cell["status"]}&" requirements by then.","Unless you meet the "&{cell["status"]}'
                         '&" requirements by then, your status goes down to the highest lower one whose '
-                        'requirements you meet, and your points are set to its threshold."))', expiry)
+                        'requirements you meet, and your points are set to its threshold.")))', expiry)
         page.next()
         missing = "; ".join(p.missing[p.rank])
         page.fact("At risk", f'=IF({cell["at_risk"]}="yes","yes: missing "&{cell["missing"]},"no")',
@@ -217,16 +225,16 @@ class StatementWriter:
         page.section("The way up")
         page.fact("Next status", f'=IF({cell["next"]}="","none: "&{cell["status"]}&" is the highest status",{cell["next"]})',
                   nxt.name if nxt else f"none: {status.name} is the highest status")
-        to_next = max(0, nxt.threshold - p.closing_points) if nxt else ""
-        points_cell = f"C{page.r + 1}"
-        page.fact("Points to next", f"={cell['to_next']}", to_next, "int",
-                  f"{nxt.name} needs {nxt.threshold:,} points" if nxt else None)
-        bonus = R.bonus_applies(status.name, next_month, rules)
-        bonus_cell = f"D{page.r + 1}"
-        page.fact("Bonus on your next sale",
-                  f'=IF(AND({cell["status"]}=BONUS_LEVEL,BONUS_POINTS>0,OR(BONUS_FROM="",MONTH_END+1>=BONUS_FROM),'
-                  'OR(BONUS_UNTIL="",MONTH_END+1<=BONUS_UNTIL)),"yes","no")', "yes" if bonus else "no")
-        if nxt:
+        if nxt:  # at the highest status there are no points to earn towards anything
+            to_next = max(0, nxt.threshold - p.closing_points)
+            points_cell = f"C{page.r + 1}"
+            page.fact("Points to next", f"={cell['to_next']}", to_next, "int",
+                      f"{nxt.name} needs {nxt.threshold:,} points")
+            bonus = R.bonus_applies(status.name, next_month, rules)
+            bonus_cell = f"D{page.r + 1}"
+            page.fact("Bonus on your next sale",
+                      f'=IF(AND({cell["status"]}=BONUS_LEVEL,BONUS_POINTS>0,OR(BONUS_FROM="",MONTH_END+1>=BONUS_FROM),'
+                      'OR(BONUS_UNTIL="",MONTH_END+1<=BONUS_UNTIL)),"yes","no")', "yes" if bonus else "no")
             page.text(0, "Sales to next (USD)", "label")
             page.formula(2, sales_to_next_formula(points_cell, bonus_cell), R.sales_to_next(to_next, bonus, rules), "int")
             how = ("the smallest single sale, in whole US dollars, that earns the points to next at your status"
