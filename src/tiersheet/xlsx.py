@@ -393,9 +393,14 @@ class Table:
         self.sheet.freeze_panes(1, 0)
         print_setup(self.sheet, book.title, shape.widths, key_columns)
 
-    def cell(self, key: str, row: int) -> str:
-        """Absolute reference to `key` on 1-based spreadsheet row `row`, from another sheet."""
+    def cell(self, key: str, row: int | str) -> str:
+        """Absolute reference to `key` on 1-based spreadsheet row `row`, from another sheet (`row`
+        may be a row marker that is replaced later, or "" for a prefix a row is appended to)."""
         return f"{self.ref}!${self.letter[key]}${row}"
+
+    def row_ref(self, key: str, marker: str = "#") -> str:
+        """Reference to `key` in the row a template is written on (the marker), from another sheet."""
+        return f"{self.ref}!{self.letter[key]}{marker}"
 
     def link(self, key: str) -> str:
         """The start of a hyperlink target in column `key` ("Sales!A"), to which a row is added."""

@@ -89,9 +89,9 @@ def write_sales(ctx: Context) -> None:
         "discount": t("=IF({first_sale},{cost}*FIRST_SALE_DISCOUNT,0)"),
         "due": t("={cost}-{discount}"),
     }
-    count_first = t("=IF({intranet},1,0)+IF(") + close.ref + "!" + close.letter["intranet_used"] + "@,1,0)"
+    count_first = t("=IF({intranet},1,0)+IF(") + close.row_ref("intranet_used", "@") + ",1,0)"
     count_next = t("={intranet_count}") .replace("#", "$PREV$") + t("+IF({intranet},1,0)")
-    status_ref = partners.ref + "!$" + partners.letter["opening_status"] + "$@"
+    status_ref = partners.cell("opening_status", "@")
     amount_usd_f = t("=ROUND({amount}*{rate},2)")
     frame = ctx.result.sales
     n = len(frame)
@@ -177,7 +177,7 @@ def write_ledger(ctx: Context) -> dict[str, list]:
 
     n = len(result.partners)
     prows = [str(i) for i in range(2, n + 2)]
-    opening = "=" + partners.ref + "!$" + partners.letter["opening_points"] + "$"
+    opening = "=" + partners.cell("opening_points", "")
     add(list(range(n)), 0, [0] * n, id=[p.partner_id for p in result.partners], date=result.month,
         source="Opening balance", explanation=[f"Opening points: {p.opening_note}" for p in result.partners],
         points_f=[opening + r for r in prows], points=[p.opening_points for p in result.partners],
@@ -189,9 +189,9 @@ def write_ledger(ctx: Context) -> dict[str, list]:
         numbers = [str(i) for i in range(2, len(ids) + 2)]
         amount_f, points_f, bonus_f, target = (
             [start + r for r in numbers] for start in (
-                "=" + sales.ref + "!$" + sales.letter["amount_usd"] + "$",
-                "=" + sales.ref + "!$" + sales.letter["points"] + "$",
-                "=" + sales.ref + "!$" + sales.letter["bonus"] + "$", sales.link("invoice_id")))
+                "=" + sales.cell("amount_usd", ""),
+                "=" + sales.cell("points", ""),
+                "=" + sales.cell("bonus", ""), sales.link("invoice_id")))
         common = {"id": ids, "date": column(frame, "invoice_date"), "file": column(frame, "source_file"),
                   "sheet": column(frame, "source_sheet"), "row": column(frame, "source_row"),
                   "amount": amounts, "amount_f": amount_f, "target": target, "text": column(frame, "invoice_id")}
@@ -213,7 +213,7 @@ def write_ledger(ctx: Context) -> dict[str, list]:
         ids = column(frame, "partner_id")
         numbers = [str(i) for i in range(2, len(ids) + 2)]
         labels = {a.key: a.label for a in rules.activities}
-        points_f = "=" + activities.ref + "!$" + activities.letter["points"] + "$"
+        points_f = "=" + activities.cell("points", "")
         add([position[pid] for pid in ids], 2, range(len(ids)), id=ids, date=column(frame, "date"),
             source="Activity",
             explanation=[f"R5: {labels[key]}" + (f" (not counted: {reason})" if reason else "")
@@ -227,7 +227,7 @@ def write_ledger(ctx: Context) -> dict[str, list]:
         adjustments = tables.adjustments
         ids = column(frame, "partner_id")
         numbers = [str(i) for i in range(2, len(ids) + 2)]
-        points_f = "=" + adjustments.ref + "!$" + adjustments.letter["points"] + "$"
+        points_f = "=" + adjustments.cell("points", "")
         add([position[pid] for pid in ids], 3, range(len(ids)), id=ids, date=column(frame, "date"),
             source="Adjustment",
             explanation=[f"R17: {reason} (approved by {by})" + (f"; status set to {status}" if status else "")

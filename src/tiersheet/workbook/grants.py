@@ -78,7 +78,7 @@ def write_coop(ctx: Context) -> None:
                     '{status}&": co-op marketing starts at "&COOP_MIN_LEVEL)'),
     }
     minimum = ctx.rules.level(ctx.rules.coop_min_level).rank
-    status_ref = partners.ref + "!$" + partners.letter["opening_status"] + "$"
+    status_ref = partners.cell("opening_status", "")
     for claim in records(ctx.result.claims):
         requested = value(claim["requested_usd"])
         values = {"claim_id": claim["claim_id"], "partner_id": claim["partner_id"], "date": claim["date"],

@@ -74,9 +74,9 @@ def write_partners(ctx: Context) -> None:
     rules = ctx.rules
     levels = rules.levels
     n = len(levels)
-    mc = {key: close.ref + "!" + close.letter[key] + "#" for key in close.letter}
-    meets = f"{close.ref}!{close.letter['meets_1']}#:{close.letter[f'meets_{n}']}#"
-    missing = ",".join(f"{requirements.ref}!{requirements.letter[f'missing_{lv.rank}']}#" for lv in levels)
+    mc = {key: close.row_ref(key) for key in close.letter}
+    meets = f"{close.row_ref('meets_1')}:{close.letter[f'meets_{n}']}#"
+    missing = ",".join(requirements.row_ref(f"missing_{lv.rank}") for lv in levels)
     level = mc["closing_level"]
     t = partners.template
     opening, override = mc["opening_level"], mc["override_level"]
@@ -158,7 +158,7 @@ def write_requirements(ctx: Context) -> None:
         meets_f[lv.rank] = t("=AND(" + ",".join(conditions) + ")") if conditions else "=TRUE"
         missing_f[lv.rank] = t('=_xlfn.TEXTJOIN("; ",TRUE,' + ",".join(parts) + ")") if parts else '=""'
     commitment_f = t("=AND({commitment_usd}>0,OR({quarter}=\"\",{quarter_sales}>={commitment_usd}))")
-    level = close.ref + "!" + close.letter["closing_level"] + "#"
+    level = close.row_ref("closing_level")
     meets_range = t("{meets_1}") + ":" + t("{meets_" + str(len(levels)) + "}")
     buffer = []
     for p in ctx.result.partners:
@@ -185,9 +185,9 @@ def write_requirements(ctx: Context) -> None:
             formulas[f"meets_{lv.rank}"] = (meets_f[lv.rank], p.meets[lv.rank])
             formulas[f"missing_{lv.rank}"] = (missing_f[lv.rank], "; ".join(p.missing[lv.rank]))
         n = len(levels)
-        formulas["status"] = (f"={partners.ref}!{partners.letter['status']}#", levels[p.rank - 1].name)
+        formulas["status"] = ("=" + partners.row_ref("status"), levels[p.rank - 1].name)
         formulas["meets_status"] = (f"=INDEX({meets_range},1,{level})", p.meets[p.rank])
-        formulas["next"] = (f"={partners.ref}!{partners.letter['next']}#", levels[p.rank].name if p.rank < n else "")
+        formulas["next"] = ("=" + partners.row_ref("next"), levels[p.rank].name if p.rank < n else "")
         formulas["meets_next"] = (f'=IF({level}<ROWS(LEVEL_NAMES),INDEX({meets_range},1,{level}+1),"")',
                                   p.meets[p.rank + 1] if p.rank < n else "")
         buffer.append((values, formulas))
@@ -201,8 +201,8 @@ def write_close(ctx: Context) -> None:
     levels = ctx.rules.levels
     n = len(levels)
     t = close.template
-    pr = {key: partners.ref + "!" + partners.letter[key] + "#" for key in partners.letter}
-    rq = {key: requirements.ref + "!" + requirements.letter[key] + "#" for key in requirements.letter}
+    pr = {key: partners.row_ref(key) for key in partners.letter}
+    rq = {key: requirements.row_ref(key) for key in requirements.letter}
     meets_range = t("{meets_1}") + ":" + t("{meets_" + str(n) + "}")
     down_terms = "".join(f",IF(AND({{opening_level}}>{k},{{meets_{k}}}),{k},0)" for k in range(2, n))
     up_terms = "".join(f",IF(AND({{points_before}}>={name_for('THRESHOLD', lv.key)},{{meets_{lv.rank}}}),{lv.rank},0)"
