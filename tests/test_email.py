@@ -39,6 +39,26 @@ SMTP_ENV = ("TIERSHEET_SMTP_HOST", "TIERSHEET_SMTP_PORT", "TIERSHEET_SMTP_TLS", 
             "TIERSHEET_SMTP_PASSWORD", "TIERSHEET_SMTP_FROM")
 # Partner addresses as the index gives them; the rest come from the samples' partners sheet.
 ADDRESSES = {"P002": "vertrieb@nordwind.example; Jonas K. <jonas@nordwind.example>", "P012": ""}
+# March 2025's subjects, written out by hand from the month's Partners sheet (Status, Change).
+SUBJECTS = {
+    TEAM: "Channel workbook for March 2025: 13 partners, upgrades: 1, downgrades: 0",
+    "P001": "Alpenblick IT GmbH, Gold Certified Partner (certificate renewed)",
+    "P002": "Nordwind Systems GmbH, Certified Partner",
+    "P003": "Hanse Digital GmbH, Gold Certified Partner",
+    "P004": "Wisła Software Sp. z o.o., Certified Partner",
+    "P005": "Lumière Logiciels SARL, Gold Certified Partner",
+    "P006": "Cedar Point Solutions Ltd, Certified Partner",
+    "P007": "Adriatic Cloud d.o.o., Business Partner",
+    "P008": "Danube Web Kft., Business Partner",
+    "P009": "Iberia Sistemas S.L., Certified Partner",
+    "P010": "Vltava Apps s.r.o., Business Partner (certificate lapsed)",
+    "P011": "Nordic Pixel AB, Business Partner",
+    "P013": "Atlas Integratie B.V., Gold Certified Partner (upgraded from Certified Partner)",
+}
+
+
+def expected_subject(key: str) -> str:
+    return SUBJECTS[key] if key == TEAM else f"Your partner statement for March 2025: {SUBJECTS[key]}"
 
 
 # --- the outputs `run` writes ---------------------------------------------------------------
@@ -100,8 +120,8 @@ class Received:
     authenticated: bool
 
     @property
-    def subject(self) -> str:   # a subject folded whole onto its second line reads back with a space
-        return str(self.message["Subject"]).strip()
+    def subject(self) -> str:
+        return str(self.message["Subject"])
 
     def attachments(self) -> dict[str, tuple[str, bytes]]:
         return {part.get_filename(): (part.get_content_type(), part.get_content())
@@ -462,6 +482,21 @@ def test_o6_dry_run_writes_one_parseable_eml_per_message_and_sends_nothing(out):
     assert [(p.get_filename(), p.get_content_type()) for p in p001.iter_attachments()] == [
         ("P001.xlsx", XLSX), ("P001.pdf", "application/pdf")]
     assert "14 .eml file(s) written" in result.stdout
+
+
+def test_o6_subjects_read_back_exactly_as_written(out):
+    """A subject of 70 to 77 characters fits on a line alone but not after "Subject: "; the email
+    package used to fold it whole onto the next line, and it read back with a leading space."""
+    result = run_email(out, "--dry-run", "--to", TEAM, "--from", SENDER)
+    assert result.exit_code == 0, result.output
+    outbox = out / "outbox" / MONTH
+    for key in SUBJECTS:
+        name = "channel-" + TEAM if key == TEAM else "statement-" + key
+        raw = (outbox / f"{name}.eml").read_bytes()
+        assert b"\r\nSubject:\r\n" not in raw, name
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        assert message["Subject"] == expected_subject(key), name
+    assert len(expected_subject("P008")) in range(70, 78)   # the case that used to fold
 
 
 def test_o6_a_template_rewords_the_message(out, tmp_path):
