@@ -15,6 +15,7 @@ import json
 import shutil
 import socket
 import ssl
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,10 +139,19 @@ class Recorder:
         self.drop_once: set[str] = set()     # the connection closed during DATA, once
         self.busy_once: set[str] = set()     # DATA answered 451 once
         self.slow: set[str] = set()          # DATA answered only after the client gave up
+        self.defer_always: set[str] = set()  # RCPT answered 451, every time
+        self.deferred_at: list[float] = []   # when each of those 451 was answered
+        self.hang_up = False                 # the connection closed at every RCPT
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.hang_up:
+            server.transport.close()
+            return "421 closing"
         if address in self.refuse:
             return "550 5.1.1 mailbox unavailable"
+        if address in self.defer_always:
+            self.deferred_at.append(time.monotonic())
+            return "451 4.3.0 greylisted, try later"
         if address in self.defer_once:
             self.defer_once.discard(address)
             return "450 4.2.1 mailbox busy, try later"
@@ -333,7 +343,9 @@ def test_o6_over_tls_with_login(out, server, tls, mode):
     wrong = run_email(out, "--smtp-cafile", str(cafile), "--resend",
                       env={**env, "TIERSHEET_SMTP_PASSWORD": "not-" + PASSWORD})
     assert wrong.exit_code == 1
-    assert "535" in wrong.stderr and "12 message(s) not tried" in wrong.stderr
+    assert "535" in wrong.stderr and "12 message(s) not tried:" in wrong.stderr
+    assert "  not sent: P001 Alpenblick IT GmbH" in wrong.stderr.splitlines()
+    assert len([line for line in wrong.stderr.splitlines() if line.startswith("  not sent: ")]) == 12
     assert recorder.received == [] and logins[-1] == (USER.encode(), ("not-" + PASSWORD).encode())
 
     dry = run_email(out, "--dry-run", "--resend", "--to", TEAM, env=env)
@@ -405,6 +417,77 @@ def test_o6_temporary_refusals_are_retried(out, server):
     assert result.exit_code == 0, result.output
     assert sorted(r.recipients[0] for r in recorder.received) == [
         "hallo@hanse-digital.example", "partners@alpenblick.example"]
+
+
+def test_o6_refused_recipients_never_stop_the_mailing(out, server):
+    """Twelve refusals in a row (5xx to RCPT) are twelve messages' problems, not the server's."""
+    recorder, port = server()
+    refused = [f"gone{n:02}@tiersheet.example" for n in range(12)]
+    recorder.refuse = set(refused)
+    to = [arg for address in refused for arg in ("--to", address)]
+    first = run_email(out, *plain(port), *to, "--to", TEAM)
+    assert first.exit_code == 1
+    failed = [line for line in first.stderr.splitlines() if "failed: channel workbook to gone" in line]
+    assert len(failed) == 12 and all("recipient refused: 550 5.1.1" in line for line in failed)
+    assert "stopped" not in first.stderr and "not sent" not in first.stderr
+    assert "13 sent (0 correction(s)), 0 skipped as already sent, 12 failed" in first.stdout
+    assert_arrived(recorder, out)   # the team and every partner, after the twelve
+
+    recorder.refuse.clear()
+    recorder.received.clear()
+    second = run_email(out, *plain(port), *to, "--to", TEAM)
+    assert second.exit_code == 0, second.output
+    assert sorted(r.recipients[0] for r in recorder.received) == refused
+    assert "12 sent (0 correction(s)), 13 skipped as already sent" in second.stdout
+
+
+def test_o6_a_recipient_deferred_every_time_fails_after_the_retries(out, server, monkeypatch):
+    """451 on every attempt: retried after each pause of the backoff, then reported with the
+    number of attempts; the others go, and a re-run sends it once the server accepts it."""
+    monkeypatch.setattr(smtp_module, "BACKOFF", (0.05, 0.1, 0.2))
+    recorder, port = server()
+    recorder.defer_always = {"hallo@hanse-digital.example"}
+    first = run_email(out, *plain(port), "--only", "P001", "--only", "P003", "--only", "P004")
+    assert first.exit_code == 1
+    assert ("failed: P003 Hanse Digital GmbH: hallo@hanse-digital.example: recipient deferred: "
+            "451 4.3.0 greylisted, try later (gave up after 4 attempts)") in first.stderr
+    assert sorted(r.recipients[0] for r in recorder.received) == [
+        "partners@alpenblick.example", "partnerzy@wisla-soft.example"]
+    assert len(recorder.deferred_at) == 4
+    pauses = [later - earlier for earlier, later in zip(recorder.deferred_at, recorder.deferred_at[1:])]
+    assert all(pause >= wanted for pause, wanted in zip(pauses, (0.05, 0.1, 0.2))), pauses
+    assert "2 sent (0 correction(s)), 0 skipped as already sent, 1 failed" in first.stdout
+
+    recorder.defer_always.clear()
+    recorder.received.clear()
+    second = run_email(out, *plain(port), "--only", "P001", "--only", "P003", "--only", "P004")
+    assert second.exit_code == 0, second.output
+    assert [r.recipients for r in recorder.received] == [["hallo@hanse-digital.example"]]
+    assert "1 sent (0 correction(s)), 2 skipped as already sent" in second.stdout
+
+
+def test_o6_a_server_that_hangs_up_on_every_message_stops_the_mailing(out, server):
+    """When the connection fails for message after message, with no reply, the server is the
+    problem: the mailing stops, names every message it did not send, and a re-run sends them."""
+    recorder, port = server()
+    recorder.hang_up = True
+    first = run_email(out, *plain(port), "--to", TEAM)
+    assert first.exit_code == 1
+    lines = first.stderr.splitlines()
+    assert len([line for line in lines if "connection lost before the message was sent" in line
+                and "(gave up after 4 attempts)" in line]) == 5
+    assert (f"  stopped: the connection to 127.0.0.1:{port} failed for 5 messages in a row; "
+            "8 message(s) not tried:") in lines
+    untried = [line.removeprefix("  not sent: ") for line in lines if line.startswith("  not sent: ")]
+    assert untried == ["P005 Lumière Logiciels SARL", "P006 Cedar Point Solutions Ltd",
+                       "P007 Adriatic Cloud d.o.o.", "P008 Danube Web Kft.", "P009 Iberia Sistemas S.L.",
+                       "P010 Vltava Apps s.r.o.", "P011 Nordic Pixel AB", "P013 Atlas Integratie B.V."]
+    assert recorder.received == []
+
+    recorder.hang_up = False
+    second = run_email(out, *plain(port), "--to", TEAM)
+    assert second.exit_code == 0, second.output
+    assert_arrived(recorder, out)
 
 
 def test_o6_a_changed_statement_is_sent_again_as_a_correction(out, server):
