@@ -586,6 +586,46 @@ def test_o6_subjects_read_back_exactly_as_written(out):
     assert len(expected_subject("P008")) in range(70, 78)   # the case that used to fold
 
 
+def test_o6_a_dry_run_without_a_sender_writes_the_messages_and_says_sending_needs_one(out, server):
+    """Like the SMTP server, the sender is a setting of the send: a dry run to read the wording
+    needs neither, but says once, on stderr, that the .eml files have no From line; the real
+    send refuses to start without one (usage error, exit 2)."""
+    result = run_email(out, "--dry-run", "--to", TEAM)
+    assert result.exit_code == 0, result.output
+    note = ("Note: no sender is set (--from or TIERSHEET_SMTP_FROM): the .eml files have no From "
+            "line, and sending will need one")
+    assert result.stderr.count(note) == 1 and result.stderr.count("sender") == 1
+    outbox = out / "outbox" / MONTH
+    assert len(list(outbox.glob("*.eml"))) == 13
+    assert all(email.message_from_bytes(path.read_bytes(), policy=email.policy.default)["From"] is None
+               for path in outbox.glob("*.eml"))
+
+    given = run_email(out, "--dry-run", "--to", TEAM, env={"TIERSHEET_SMTP_FROM": SENDER})
+    assert given.exit_code == 0 and "sender" not in given.stderr
+    recorder, port = server()
+    send = run_email(out, "--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--smtp-tls", "none")
+    assert send.exit_code == 2 and "no sender: give --from or set TIERSHEET_SMTP_FROM" in send.stderr
+    assert recorder.received == []
+
+
+def test_o6_a_dry_run_replaces_the_earlier_dry_runs_messages_and_nothing_else(out, server):
+    recorder, port = server()
+    assert run_email(out, *plain(port), "--only", "P002").exit_code == 0   # a send log
+    outbox = out / "outbox" / MONTH
+    assert run_email(out, "--dry-run", "--to", TEAM, "--from", SENDER).exit_code == 0
+    assert len(list(outbox.glob("*.eml"))) == 12   # P002 was sent: the team and 11 partners
+    (outbox / "mine.eml").write_bytes(b"From: me@example.com\r\nSubject: my own draft\r\n\r\nhi\r\n")
+    (outbox / "notes.txt").write_text("kept", encoding="utf-8")
+    log = (outbox / "send-log.jsonl").read_bytes()
+
+    result = run_email(out, "--dry-run", "--only", "P004", "--from", SENDER)
+    assert result.exit_code == 0, result.output
+    assert sorted(path.name for path in outbox.iterdir()) == [
+        "mine.eml", "notes.txt", "send-log.jsonl", "statement-P004.eml"]
+    assert (outbox / "send-log.jsonl").read_bytes() == log
+    assert "1 .eml file(s) written" in result.stdout
+
+
 def test_o6_a_template_rewords_the_message(out, tmp_path):
     template = tmp_path / "mine.txt"
     template.write_text("# ours\nSubject: $partner_name is $status in $month_iso\n\n"

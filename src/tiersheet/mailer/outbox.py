@@ -5,6 +5,7 @@ for a dry run, write each message as an .eml file under OUT/outbox/YYYY-MM/."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, closing, nullcontext
@@ -27,6 +28,7 @@ from .template import (CHANNEL_PLACEHOLDERS, STATEMENT_PLACEHOLDERS, Wording, ch
 # no reply): then the server is the problem, not the messages, so stop. A refusal (4xx, 5xx) is
 # a reply about one message and never counts.
 LOST_IN_A_ROW = 5
+MESSAGE_ID = re.compile(rb"Message-ID: <\d+\.\d+\.\d+\.tiersheet@[^>]*>\s*$", re.IGNORECASE)  # make_msgid's
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,11 @@ def send_month(out: Path, month: date, *, to: Iterable[str] = (), only: Iterable
     channel = load_wording(default_path("channel.txt"), CHANNEL_PLACEHOLDERS)
     report = Report(data.iso, out / "outbox" / data.iso, dry_run)
     planned = plan(data, team, set(only), wording, channel, report)
+    if dry_run:
+        if from_address is None:
+            report.notes.append("no sender is set (--from or TIERSHEET_SMTP_FROM): the .eml files "
+                                "have no From line, and sending will need one")
+        clear_dry_run(report.outbox)
     log = SendLog(report.outbox / "send-log.jsonl")
     progress = progress or (lambda label, items: nullcontext(items))
     with ExitStack() as stack:
@@ -127,6 +134,28 @@ def send_month(out: Path, month: date, *, to: Iterable[str] = (), only: Iterable
                 report.untried = [item.label for item in planned[done + 1:]]
                 break
     return report
+
+
+def clear_dry_run(outbox: Path) -> None:
+    """Remove the .eml files an earlier dry run wrote, so that the folder holds this dry run's
+    messages only; any other file (the send log, a user's own .eml) stays."""
+    for path in outbox.glob("*.eml") if outbox.is_dir() else ():
+        try:
+            if path.is_file() and written_here(path):
+                path.unlink()
+        except OSError as exc:
+            raise MailError(f"cannot remove the earlier dry run's {path}: {exc.strerror or exc}") from None
+
+
+def written_here(path: Path) -> bool:
+    """Whether `path` is a message this mailer made: its Message-ID is tiersheet's."""
+    with open(path, "rb") as handle:
+        for line in handle:   # the header only, up to its first blank line
+            if not line.strip():
+                return False
+            if MESSAGE_ID.match(line):
+                return True
+    return False
 
 
 def check_sender(sender: str | None, required: bool) -> Address | None:
