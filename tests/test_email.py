@@ -12,11 +12,13 @@ import email
 import email.policy
 import hashlib
 import json
+import re
 import shutil
 import socket
 import ssl
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -259,8 +261,8 @@ def log_lines(out: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def partner_addresses(out: Path) -> dict[str, str]:
-    with open(statement_file(out, "index.csv"), encoding="utf-8") as handle:
+def partner_addresses(out: Path, month: str = MONTH) -> dict[str, str]:
+    with open(statement_file(out, "index.csv", month), encoding="utf-8") as handle:
         return {row["partner_id"]: row["email"] for row in csv.DictReader(handle)}
 
 
@@ -679,6 +681,91 @@ def test_o6_help_has_an_example():
     assert printed.exit_code == 0 and printed.output.count("Subject:") >= 1
 
 
+# --- the words, on what `run --statements all` wrote for the samples' three months -------------
+
+@pytest.fixture(scope="module")
+def mailed(tmp_path_factory) -> tuple[Path, dict[str, dict[str, email.message.EmailMessage]]]:
+    """OUT as `run` wrote it, and each month's dry-run messages by partner ID."""
+    out = tmp_path_factory.mktemp("routine")
+    assert CliRunner().invoke(main, ["run", str(SAMPLES), "--out", str(out), "--statements", "all",
+                                     "-q"]).exit_code == 0
+    messages = {}
+    for month in ("2025-01", "2025-02", MONTH):
+        result = run_email(out, "--dry-run", "--from", SENDER, month=month)
+        assert result.exit_code == 0, result.output
+        messages[month] = {path.stem.removeprefix("statement-"):
+                           email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                           for path in (out / "outbox" / month).glob("statement-*.eml")}
+    return out, messages
+
+
+def body(message: email.message.EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def test_o6_r10_points_add_up_for_every_partner_of_every_month(mailed):
+    """opening + sales + bonus + activities + adjustments + the month close = closing, in every
+    message, and the month close is the Ledger's "Month close" line (R10's reset, R3's floor)."""
+    out, messages = mailed
+    line = re.compile(r"Points: ([\d,]+) \(opening ([\d,]+), sales (-?[\d,]+), bonus (-?[\d,]+), "
+                      r"activities (-?[\d,]+), adjustments (-?[\d,]+)(?:, [a-zA-Z0-9 ]+ ([+-][\d,]+))?\)")
+    checked = 0
+    for month, by_partner in messages.items():
+        book = openpyxl.load_workbook(out / f"tiersheet-{month}.xlsx", read_only=True, data_only=True)
+        header, *rows = book["Ledger"].iter_rows(values_only=True)
+        closes = {row[0]: row[header.index("Points")] for row in rows
+                  if row[header.index("Source")] == "Month close"}
+        book.close()
+        assert set(by_partner) == set(partner_addresses(out, month)) and len(by_partner) >= 12
+        for partner_id, message in by_partner.items():
+            (found,) = line.findall(body(message))
+            closing, *movements = (int(figure.replace(",", "") or 0) for figure in found)
+            assert sum(movements) == closing, (month, partner_id, found)
+            assert movements[-1] == closes.get(partner_id, 0), (month, partner_id)
+            checked += 1
+    assert checked == 12 + 13 + 13
+    assert ("Points: 500 (opening 2,728, sales 59, bonus 0, activities 0, adjustments 0, "   # by hand:
+            "reset to the Certified Partner threshold -2,287)"                              # 2728 + 59
+            in body(messages["2025-02"]["P002"]))                                          # - 2287 = 500
+
+
+def test_o6_r10_a_lapsed_certificate_is_said_to_have_expired_and_what_renews_it(mailed):
+    _, messages = mailed
+    lapsed = body(messages[MONTH]["P010"])
+    assert ("Your Business Partner certificate expired on 2025-03-05 and was not renewed: the "
+            "Business Partner requirements are not met.") in lapsed
+    assert "Certificate: expired on 2025-03-05" in lapsed and "valid until" not in lapsed
+    assert "To keep your" not in lapsed
+    assert ("To have your Business Partner certificate renewed, please see to: Non-disclosure agreement."
+            in lapsed)
+    assert "Certificate: valid until 2026-03-20" in body(messages[MONTH]["P001"])
+
+
+def test_o6_r10_a_downgraded_partner_reads_what_regains_its_status(mailed):
+    _, messages = mailed
+    downgraded = body(messages["2025-02"]["P002"])
+    assert "Your status has been downgraded from Gold Certified Partner to Certified Partner." in downgraded
+    assert ("To regain Gold Certified Partner, you need 1,500 more points. Still missing for Gold "
+            "Certified Partner: Certified Bitrix engineers: 1 of 2.") in downgraded
+    assert "Certificate: valid until 2026-02-28" in downgraded and "To keep your" not in downgraded
+    assert "You need 1,401 more points for Gold Certified Partner." in body(messages[MONTH]["P002"])
+
+
+def test_o6_templates_written_for_the_earlier_placeholders_still_work(out, tmp_path):
+    template = tmp_path / "old.txt"
+    template.write_text("Subject: $partner_name, $status\n\nCertificate valid until: $certificate_expires\n"
+                        "$risk_note\nPoints: $closing_points (adjustments $adjustment_points)\n",
+                        encoding="utf-8")
+    result = run_email(out, "--dry-run", "--only", "P010", "--template", str(template))
+    assert result.exit_code == 0, result.output
+    message = email.message_from_bytes((out / "outbox" / MONTH / "statement-P010.eml").read_bytes(),
+                                       policy=email.policy.default)
+    assert body(message).splitlines() == [
+        "Certificate valid until: 2025-03-05",
+        "To have your Business Partner certificate renewed, please see to: Non-disclosure agreement.",
+        "Points: 206 (adjustments 0)"]
+
+
 # --- pieces -------------------------------------------------------------------------------------
 
 def test_addresses_split_on_commas_and_semicolons_outside_quotes():
@@ -702,8 +789,26 @@ def test_statement_values_say_what_changed():
     values = statement_values("March 2025", "2025-03", row, "P1.xlsx", "")
     assert values["status_summary"] == "Certified Partner (downgraded from Gold Certified Partner)"
     assert values["margin"] == "45%" and values["adjustment_points"] == "0"
-    assert values["next_step"] == ("You need 1,500 more points for Gold Certified Partner. "
+    assert values["next_step"] == ("To regain Gold Certified Partner, you need 1,500 more points. "
                                    "Still missing for Gold Certified Partner: Quarterly forecasting.")
+    assert values["month_close_points"] == "-1,600"   # 2,100 reset to 500
+    assert values["month_close_note"] == ", reset to the Certified Partner threshold -1,600"
+    assert values["certificate_status"] == "" and values["risk_note"] == ""
+
+
+def test_r3_a_balance_kept_from_going_below_0_is_in_the_points_line():
+    row = {"Partner ID": "P1", "Partner": "One", "Opening status": "Business Partner",
+           "Opening points": 10, "Sales points": -50, "Bonus points": -40, "Activity points": 0,
+           "Adjustment points": 0, "Closing points": 0, "Status": "Business Partner", "Change": None,
+           "Margin %": 0.4, "Next status": "Certified Partner", "Points to next": 500,
+           "Missing for status": None, "Missing for next": None,
+           "Certificate expires": datetime(2025, 4, 1), "At risk": "no"}
+    values = statement_values("March 2025", "2025-03", row, "P1.xlsx", "")
+    assert (values["month_close_points"], values["month_close_note"]) == ("80", ", raised to 0 at month close +80")
+    assert values["certificate_status"] == "valid until 2025-04-01"
+    row["Certificate expires"] = datetime(2025, 3, 31)   # the month's last day: expired at this close
+    assert statement_values("March 2025", "2025-03", row, "P1.xlsx", "")["certificate_status"] == (
+        "expired on 2025-03-31")
 
 
 def test_o6_one_mailing_of_a_month_at_a_time(out, server):
