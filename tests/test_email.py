@@ -12,10 +12,13 @@ import email
 import email.policy
 import hashlib
 import json
+import re
 import shutil
 import socket
 import ssl
+import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -39,6 +42,26 @@ SMTP_ENV = ("TIERSHEET_SMTP_HOST", "TIERSHEET_SMTP_PORT", "TIERSHEET_SMTP_TLS", 
             "TIERSHEET_SMTP_PASSWORD", "TIERSHEET_SMTP_FROM")
 # Partner addresses as the index gives them; the rest come from the samples' partners sheet.
 ADDRESSES = {"P002": "vertrieb@nordwind.example; Jonas K. <jonas@nordwind.example>", "P012": ""}
+# March 2025's subjects, written out by hand from the month's Partners sheet (Status, Change).
+SUBJECTS = {
+    TEAM: "Channel workbook for March 2025: 13 partners, upgrades: 1, downgrades: 0",
+    "P001": "Alpenblick IT GmbH, Gold Certified Partner (certificate renewed)",
+    "P002": "Nordwind Systems GmbH, Certified Partner",
+    "P003": "Hanse Digital GmbH, Gold Certified Partner",
+    "P004": "Wisła Software Sp. z o.o., Certified Partner",
+    "P005": "Lumière Logiciels SARL, Gold Certified Partner",
+    "P006": "Cedar Point Solutions Ltd, Certified Partner",
+    "P007": "Adriatic Cloud d.o.o., Business Partner",
+    "P008": "Danube Web Kft., Business Partner",
+    "P009": "Iberia Sistemas S.L., Certified Partner",
+    "P010": "Vltava Apps s.r.o., Business Partner (certificate lapsed)",
+    "P011": "Nordic Pixel AB, Business Partner",
+    "P013": "Atlas Integratie B.V., Gold Certified Partner (upgraded from Certified Partner)",
+}
+
+
+def expected_subject(key: str) -> str:
+    return SUBJECTS[key] if key == TEAM else f"Your partner statement for March 2025: {SUBJECTS[key]}"
 
 
 # --- the outputs `run` writes ---------------------------------------------------------------
@@ -100,8 +123,8 @@ class Received:
     authenticated: bool
 
     @property
-    def subject(self) -> str:   # a subject folded whole onto its second line reads back with a space
-        return str(self.message["Subject"]).strip()
+    def subject(self) -> str:
+        return str(self.message["Subject"])
 
     def attachments(self) -> dict[str, tuple[str, bytes]]:
         return {part.get_filename(): (part.get_content_type(), part.get_content())
@@ -118,10 +141,19 @@ class Recorder:
         self.drop_once: set[str] = set()     # the connection closed during DATA, once
         self.busy_once: set[str] = set()     # DATA answered 451 once
         self.slow: set[str] = set()          # DATA answered only after the client gave up
+        self.defer_always: set[str] = set()  # RCPT answered 451, every time
+        self.deferred_at: list[float] = []   # when each of those 451 was answered
+        self.hang_up = False                 # the connection closed at every RCPT
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.hang_up:
+            server.transport.close()
+            return "421 closing"
         if address in self.refuse:
             return "550 5.1.1 mailbox unavailable"
+        if address in self.defer_always:
+            self.deferred_at.append(time.monotonic())
+            return "451 4.3.0 greylisted, try later"
         if address in self.defer_once:
             self.defer_once.discard(address)
             return "450 4.2.1 mailbox busy, try later"
@@ -202,13 +234,35 @@ def plain(port: int) -> list[str]:
             "--from", SENDER]
 
 
+def assert_arrived(recorder: Recorder, out: Path, team: tuple[str, ...] = (TEAM,)) -> None:
+    """What arrived is what `run` wrote, and nothing else: one message per partner with an
+    address and one per team address, each from SENDER to exactly its addresses, with March's
+    subject, and the files on disk, byte for byte, as its attachments."""
+    expected: list[tuple[list[str], str, dict[str, tuple[str, bytes]]]] = []
+    workbook = out / f"tiersheet-{MONTH}.xlsx"
+    for address in team:
+        expected.append(([address], expected_subject(TEAM), {workbook.name: (XLSX, workbook.read_bytes())}))
+    for partner_id, raw in partner_addresses(out).items():
+        if not raw:
+            continue
+        files = {f"{partner_id}.xlsx": XLSX, f"{partner_id}.pdf": "application/pdf"}
+        expected.append(([a.addr_spec for a in parse_addresses(raw)[0]], expected_subject(partner_id),
+                         {name: (kind, statement_file(out, name).read_bytes())
+                          for name, kind in files.items() if statement_file(out, name).exists()}))
+    assert len(recorder.received) == len(expected)
+    for recipients, subject, attachments in expected:
+        received = recorder.to(recipients[0])
+        assert (received.sender, received.recipients, received.subject) == (SENDER, recipients, subject)
+        assert received.attachments() == attachments, subject
+
+
 def log_lines(out: Path) -> list[dict]:
     path = out / "outbox" / MONTH / "send-log.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def partner_addresses(out: Path) -> dict[str, str]:
-    with open(statement_file(out, "index.csv"), encoding="utf-8") as handle:
+def partner_addresses(out: Path, month: str = MONTH) -> dict[str, str]:
+    with open(statement_file(out, "index.csv", month), encoding="utf-8") as handle:
         return {row["partner_id"]: row["email"] for row in csv.DictReader(handle)}
 
 
@@ -221,29 +275,8 @@ def test_o6_each_partner_gets_its_statement_and_the_team_the_workbook(out, serve
     assert "no address: P012 Quiet Harbour IT Ltd" in result.stderr
     assert "13 sent (0 correction(s)), 0 skipped as already sent, 0 failed" in result.stdout
 
-    assert len(recorder.received) == 13
-    assert {r.sender for r in recorder.received} == {SENDER}
+    assert_arrived(recorder, out)
     assert len({r.session for r in recorder.received}) == 1, "one connection carries every message"
-
-    team = recorder.to(TEAM)
-    workbook = out / f"tiersheet-{MONTH}.xlsx"
-    assert team.attachments() == {workbook.name: (XLSX, workbook.read_bytes())}
-    assert team.subject.startswith("Channel workbook for March 2025: 13 partners")
-
-    addresses = partner_addresses(out)
-    for partner_id, raw in addresses.items():
-        if partner_id == "P012":
-            continue
-        first = parse_addresses(raw)[0][0].addr_spec
-        received = recorder.to(first)
-        assert received.recipients == [a.addr_spec for a in parse_addresses(raw)[0]]
-        xlsx = statement_file(out, f"{partner_id}.xlsx")
-        expected = {xlsx.name: (XLSX, xlsx.read_bytes())}
-        if partner_id == "P001":
-            pdf = statement_file(out, "P001.pdf")
-            expected[pdf.name] = ("application/pdf", pdf.read_bytes())
-        assert received.attachments() == expected
-        assert "March 2025" in received.subject
     assert recorder.to("jonas@nordwind.example").recipients == [
         "vertrieb@nordwind.example", "jonas@nordwind.example"]
 
@@ -277,30 +310,45 @@ def test_o6_downgrades_and_upgrades_are_named_in_subject_and_body(out, server):
     assert "(upgraded from Business Partner)" in recorder.to("sales@cedarpoint.example").subject
 
 
-def test_o6_starttls_with_login(out, server, tls):
-    context, cafile = tls
-    logins = []
+def login_server(server, **options) -> tuple[Recorder, int, list[tuple[bytes, bytes]]]:
+    """A server that accepts only USER with PASSWORD, and notes every login tried."""
+    logins: list[tuple[bytes, bytes]] = []
 
     def authenticator(server, session, envelope, mechanism, auth_data):
         logins.append((auth_data.login, auth_data.password))
         return AuthResult(success=(auth_data.login, auth_data.password) == (USER.encode(), PASSWORD.encode()),
                           handled=False)
 
-    recorder, port = server(tls_context=context, require_starttls=True, authenticator=authenticator,
-                            auth_require_tls=True)
+    recorder, port = server(authenticator=authenticator, **options)
+    return recorder, port, logins
+
+
+@pytest.mark.parametrize("mode", ["starttls", "ssl"])
+def test_o6_over_tls_with_login(out, server, tls, mode):
+    """STARTTLS and implicit TLS (SSL), each with AUTH that the server checks."""
+    context, cafile = tls
+    # aiosmtpd's auth_require_tls counts only STARTTLS; with SSL the connection is TLS from its
+    # first byte, which `tls` below asserts of every message.
+    options = ({"tls_context": context, "require_starttls": True, "auth_require_tls": True}
+               if mode == "starttls" else {"ssl_context": context, "auth_require_tls": False})
+    recorder, port, logins = login_server(server, **options)
     env = {"TIERSHEET_SMTP_HOST": "127.0.0.1", "TIERSHEET_SMTP_PORT": str(port),
-           "TIERSHEET_SMTP_TLS": "starttls", "TIERSHEET_SMTP_USER": USER,
+           "TIERSHEET_SMTP_TLS": mode, "TIERSHEET_SMTP_USER": USER,
            "TIERSHEET_SMTP_PASSWORD": PASSWORD, "TIERSHEET_SMTP_FROM": SENDER}
     result = run_email(out, "--smtp-cafile", str(cafile), "--to", TEAM, env=env)
     assert result.exit_code == 0, result.output
-    assert len(recorder.received) == 13
+    assert_arrived(recorder, out)
     assert all(r.tls and r.authenticated for r in recorder.received)
     assert logins == [(USER.encode(), PASSWORD.encode())]
 
+    recorder.received.clear()
     wrong = run_email(out, "--smtp-cafile", str(cafile), "--resend",
                       env={**env, "TIERSHEET_SMTP_PASSWORD": "not-" + PASSWORD})
     assert wrong.exit_code == 1
-    assert "535" in wrong.stderr and "12 message(s) not tried" in wrong.stderr
+    assert "535" in wrong.stderr and "12 message(s) not tried:" in wrong.stderr
+    assert "  not sent: P001 Alpenblick IT GmbH" in wrong.stderr.splitlines()
+    assert len([line for line in wrong.stderr.splitlines() if line.startswith("  not sent: ")]) == 12
+    assert recorder.received == [] and logins[-1] == (USER.encode(), ("not-" + PASSWORD).encode())
 
     dry = run_email(out, "--dry-run", "--resend", "--to", TEAM, env=env)
     assert dry.exit_code == 0, dry.output
@@ -310,16 +358,6 @@ def test_o6_starttls_with_login(out, server, tls):
     for secret in (PASSWORD, "not-" + PASSWORD):
         assert not [text for text in texts if secret in text]
         assert not [path for path in files if secret.encode() in path.read_bytes()]
-
-
-def test_o6_implicit_tls(out, server, tls):
-    context, cafile = tls
-    recorder, port = server(ssl_context=context)
-    result = run_email(out, "--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--smtp-tls", "ssl",
-                       "--smtp-cafile", str(cafile), "--from", SENDER, "--only", "P001")
-    assert result.exit_code == 0, result.output
-    (received,) = recorder.received
-    assert received.tls and received.recipients == ["partners@alpenblick.example"]
 
 
 def test_o6_an_untrusted_certificate_stops_before_anything_is_sent(out, server, tls):
@@ -381,6 +419,77 @@ def test_o6_temporary_refusals_are_retried(out, server):
     assert result.exit_code == 0, result.output
     assert sorted(r.recipients[0] for r in recorder.received) == [
         "hallo@hanse-digital.example", "partners@alpenblick.example"]
+
+
+def test_o6_refused_recipients_never_stop_the_mailing(out, server):
+    """Twelve refusals in a row (5xx to RCPT) are twelve messages' problems, not the server's."""
+    recorder, port = server()
+    refused = [f"gone{n:02}@tiersheet.example" for n in range(12)]
+    recorder.refuse = set(refused)
+    to = [arg for address in refused for arg in ("--to", address)]
+    first = run_email(out, *plain(port), *to, "--to", TEAM)
+    assert first.exit_code == 1
+    failed = [line for line in first.stderr.splitlines() if "failed: channel workbook to gone" in line]
+    assert len(failed) == 12 and all("recipient refused: 550 5.1.1" in line for line in failed)
+    assert "stopped" not in first.stderr and "not sent" not in first.stderr
+    assert "13 sent (0 correction(s)), 0 skipped as already sent, 12 failed" in first.stdout
+    assert_arrived(recorder, out)   # the team and every partner, after the twelve
+
+    recorder.refuse.clear()
+    recorder.received.clear()
+    second = run_email(out, *plain(port), *to, "--to", TEAM)
+    assert second.exit_code == 0, second.output
+    assert sorted(r.recipients[0] for r in recorder.received) == refused
+    assert "12 sent (0 correction(s)), 13 skipped as already sent" in second.stdout
+
+
+def test_o6_a_recipient_deferred_every_time_fails_after_the_retries(out, server, monkeypatch):
+    """451 on every attempt: retried after each pause of the backoff, then reported with the
+    number of attempts; the others go, and a re-run sends it once the server accepts it."""
+    monkeypatch.setattr(smtp_module, "BACKOFF", (0.05, 0.1, 0.2))
+    recorder, port = server()
+    recorder.defer_always = {"hallo@hanse-digital.example"}
+    first = run_email(out, *plain(port), "--only", "P001", "--only", "P003", "--only", "P004")
+    assert first.exit_code == 1
+    assert ("failed: P003 Hanse Digital GmbH: hallo@hanse-digital.example: recipient deferred: "
+            "451 4.3.0 greylisted, try later (gave up after 4 attempts)") in first.stderr
+    assert sorted(r.recipients[0] for r in recorder.received) == [
+        "partners@alpenblick.example", "partnerzy@wisla-soft.example"]
+    assert len(recorder.deferred_at) == 4
+    pauses = [later - earlier for earlier, later in zip(recorder.deferred_at, recorder.deferred_at[1:])]
+    assert all(pause >= wanted for pause, wanted in zip(pauses, (0.05, 0.1, 0.2))), pauses
+    assert "2 sent (0 correction(s)), 0 skipped as already sent, 1 failed" in first.stdout
+
+    recorder.defer_always.clear()
+    recorder.received.clear()
+    second = run_email(out, *plain(port), "--only", "P001", "--only", "P003", "--only", "P004")
+    assert second.exit_code == 0, second.output
+    assert [r.recipients for r in recorder.received] == [["hallo@hanse-digital.example"]]
+    assert "1 sent (0 correction(s)), 2 skipped as already sent" in second.stdout
+
+
+def test_o6_a_server_that_hangs_up_on_every_message_stops_the_mailing(out, server):
+    """When the connection fails for message after message, with no reply, the server is the
+    problem: the mailing stops, names every message it did not send, and a re-run sends them."""
+    recorder, port = server()
+    recorder.hang_up = True
+    first = run_email(out, *plain(port), "--to", TEAM)
+    assert first.exit_code == 1
+    lines = first.stderr.splitlines()
+    assert len([line for line in lines if "connection lost before the message was sent" in line
+                and "(gave up after 4 attempts)" in line]) == 5
+    assert (f"  stopped: the connection to 127.0.0.1:{port} failed for 5 messages in a row; "
+            "8 message(s) not tried:") in lines
+    untried = [line.removeprefix("  not sent: ") for line in lines if line.startswith("  not sent: ")]
+    assert untried == ["P005 Lumière Logiciels SARL", "P006 Cedar Point Solutions Ltd",
+                       "P007 Adriatic Cloud d.o.o.", "P008 Danube Web Kft.", "P009 Iberia Sistemas S.L.",
+                       "P010 Vltava Apps s.r.o.", "P011 Nordic Pixel AB", "P013 Atlas Integratie B.V."]
+    assert recorder.received == []
+
+    recorder.hang_up = False
+    second = run_email(out, *plain(port), "--to", TEAM)
+    assert second.exit_code == 0, second.output
+    assert_arrived(recorder, out)
 
 
 def test_o6_a_changed_statement_is_sent_again_as_a_correction(out, server):
@@ -464,6 +573,61 @@ def test_o6_dry_run_writes_one_parseable_eml_per_message_and_sends_nothing(out):
     assert "14 .eml file(s) written" in result.stdout
 
 
+def test_o6_subjects_read_back_exactly_as_written(out):
+    """A subject of 70 to 77 characters fits on a line alone but not after "Subject: "; the email
+    package used to fold it whole onto the next line, and it read back with a leading space."""
+    result = run_email(out, "--dry-run", "--to", TEAM, "--from", SENDER)
+    assert result.exit_code == 0, result.output
+    outbox = out / "outbox" / MONTH
+    for key in SUBJECTS:
+        name = "channel-" + TEAM if key == TEAM else "statement-" + key
+        raw = (outbox / f"{name}.eml").read_bytes()
+        assert b"\r\nSubject:\r\n" not in raw, name
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        assert message["Subject"] == expected_subject(key), name
+    assert len(expected_subject("P008")) in range(70, 78)   # the case that used to fold
+
+
+def test_o6_a_dry_run_without_a_sender_writes_the_messages_and_says_sending_needs_one(out, server):
+    """Like the SMTP server, the sender is a setting of the send: a dry run to read the wording
+    needs neither, but says once, on stderr, that the .eml files have no From line; the real
+    send refuses to start without one (usage error, exit 2)."""
+    result = run_email(out, "--dry-run", "--to", TEAM)
+    assert result.exit_code == 0, result.output
+    note = ("Note: no sender is set (--from or TIERSHEET_SMTP_FROM): the .eml files have no From "
+            "line, and sending will need one")
+    assert result.stderr.count(note) == 1 and result.stderr.count("sender") == 1
+    outbox = out / "outbox" / MONTH
+    assert len(list(outbox.glob("*.eml"))) == 13
+    assert all(email.message_from_bytes(path.read_bytes(), policy=email.policy.default)["From"] is None
+               for path in outbox.glob("*.eml"))
+
+    given = run_email(out, "--dry-run", "--to", TEAM, env={"TIERSHEET_SMTP_FROM": SENDER})
+    assert given.exit_code == 0 and "sender" not in given.stderr
+    recorder, port = server()
+    send = run_email(out, "--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--smtp-tls", "none")
+    assert send.exit_code == 2 and "no sender: give --from or set TIERSHEET_SMTP_FROM" in send.stderr
+    assert recorder.received == []
+
+
+def test_o6_a_dry_run_replaces_the_earlier_dry_runs_messages_and_nothing_else(out, server):
+    recorder, port = server()
+    assert run_email(out, *plain(port), "--only", "P002").exit_code == 0   # a send log
+    outbox = out / "outbox" / MONTH
+    assert run_email(out, "--dry-run", "--to", TEAM, "--from", SENDER).exit_code == 0
+    assert len(list(outbox.glob("*.eml"))) == 12   # P002 was sent: the team and 11 partners
+    (outbox / "mine.eml").write_bytes(b"From: me@example.com\r\nSubject: my own draft\r\n\r\nhi\r\n")
+    (outbox / "notes.txt").write_text("kept", encoding="utf-8")
+    log = (outbox / "send-log.jsonl").read_bytes()
+
+    result = run_email(out, "--dry-run", "--only", "P004", "--from", SENDER)
+    assert result.exit_code == 0, result.output
+    assert sorted(path.name for path in outbox.iterdir()) == [
+        "mine.eml", "notes.txt", "send-log.jsonl", "statement-P004.eml"]
+    assert (outbox / "send-log.jsonl").read_bytes() == log
+    assert "1 .eml file(s) written" in result.stdout
+
+
 def test_o6_a_template_rewords_the_message(out, tmp_path):
     template = tmp_path / "mine.txt"
     template.write_text("# ours\nSubject: $partner_name is $status in $month_iso\n\n"
@@ -517,6 +681,91 @@ def test_o6_help_has_an_example():
     assert printed.exit_code == 0 and printed.output.count("Subject:") >= 1
 
 
+# --- the words, on what `run --statements all` wrote for the samples' three months -------------
+
+@pytest.fixture(scope="module")
+def mailed(tmp_path_factory) -> tuple[Path, dict[str, dict[str, email.message.EmailMessage]]]:
+    """OUT as `run` wrote it, and each month's dry-run messages by partner ID."""
+    out = tmp_path_factory.mktemp("routine")
+    assert CliRunner().invoke(main, ["run", str(SAMPLES), "--out", str(out), "--statements", "all",
+                                     "-q"]).exit_code == 0
+    messages = {}
+    for month in ("2025-01", "2025-02", MONTH):
+        result = run_email(out, "--dry-run", "--from", SENDER, month=month)
+        assert result.exit_code == 0, result.output
+        messages[month] = {path.stem.removeprefix("statement-"):
+                           email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                           for path in (out / "outbox" / month).glob("statement-*.eml")}
+    return out, messages
+
+
+def body(message: email.message.EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def test_o6_r10_points_add_up_for_every_partner_of_every_month(mailed):
+    """opening + sales + bonus + activities + adjustments + the month close = closing, in every
+    message, and the month close is the Ledger's "Month close" line (R10's reset, R3's floor)."""
+    out, messages = mailed
+    line = re.compile(r"Points: ([\d,]+) \(opening ([\d,]+), sales (-?[\d,]+), bonus (-?[\d,]+), "
+                      r"activities (-?[\d,]+), adjustments (-?[\d,]+)(?:, [a-zA-Z0-9 ]+ ([+-][\d,]+))?\)")
+    checked = 0
+    for month, by_partner in messages.items():
+        book = openpyxl.load_workbook(out / f"tiersheet-{month}.xlsx", read_only=True, data_only=True)
+        header, *rows = book["Ledger"].iter_rows(values_only=True)
+        closes = {row[0]: row[header.index("Points")] for row in rows
+                  if row[header.index("Source")] == "Month close"}
+        book.close()
+        assert set(by_partner) == set(partner_addresses(out, month)) and len(by_partner) >= 12
+        for partner_id, message in by_partner.items():
+            (found,) = line.findall(body(message))
+            closing, *movements = (int(figure.replace(",", "") or 0) for figure in found)
+            assert sum(movements) == closing, (month, partner_id, found)
+            assert movements[-1] == closes.get(partner_id, 0), (month, partner_id)
+            checked += 1
+    assert checked == 12 + 13 + 13
+    assert ("Points: 500 (opening 2,728, sales 59, bonus 0, activities 0, adjustments 0, "   # by hand:
+            "reset to the Certified Partner threshold -2,287)"                              # 2728 + 59
+            in body(messages["2025-02"]["P002"]))                                          # - 2287 = 500
+
+
+def test_o6_r10_a_lapsed_certificate_is_said_to_have_expired_and_what_renews_it(mailed):
+    _, messages = mailed
+    lapsed = body(messages[MONTH]["P010"])
+    assert ("Your Business Partner certificate expired on 2025-03-05 and was not renewed: the "
+            "Business Partner requirements are not met.") in lapsed
+    assert "Certificate: expired on 2025-03-05" in lapsed and "valid until" not in lapsed
+    assert "To keep your" not in lapsed
+    assert ("To have your Business Partner certificate renewed, please see to: Non-disclosure agreement."
+            in lapsed)
+    assert "Certificate: valid until 2026-03-20" in body(messages[MONTH]["P001"])
+
+
+def test_o6_r10_a_downgraded_partner_reads_what_regains_its_status(mailed):
+    _, messages = mailed
+    downgraded = body(messages["2025-02"]["P002"])
+    assert "Your status has been downgraded from Gold Certified Partner to Certified Partner." in downgraded
+    assert ("To regain Gold Certified Partner, you need 1,500 more points. Still missing for Gold "
+            "Certified Partner: Certified Bitrix engineers: 1 of 2.") in downgraded
+    assert "Certificate: valid until 2026-02-28" in downgraded and "To keep your" not in downgraded
+    assert "You need 1,401 more points for Gold Certified Partner." in body(messages[MONTH]["P002"])
+
+
+def test_o6_templates_written_for_the_earlier_placeholders_still_work(out, tmp_path):
+    template = tmp_path / "old.txt"
+    template.write_text("Subject: $partner_name, $status\n\nCertificate valid until: $certificate_expires\n"
+                        "$risk_note\nPoints: $closing_points (adjustments $adjustment_points)\n",
+                        encoding="utf-8")
+    result = run_email(out, "--dry-run", "--only", "P010", "--template", str(template))
+    assert result.exit_code == 0, result.output
+    message = email.message_from_bytes((out / "outbox" / MONTH / "statement-P010.eml").read_bytes(),
+                                       policy=email.policy.default)
+    assert body(message).splitlines() == [
+        "Certificate valid until: 2025-03-05",
+        "To have your Business Partner certificate renewed, please see to: Non-disclosure agreement.",
+        "Points: 206 (adjustments 0)"]
+
+
 # --- pieces -------------------------------------------------------------------------------------
 
 def test_addresses_split_on_commas_and_semicolons_outside_quotes():
@@ -540,8 +789,26 @@ def test_statement_values_say_what_changed():
     values = statement_values("March 2025", "2025-03", row, "P1.xlsx", "")
     assert values["status_summary"] == "Certified Partner (downgraded from Gold Certified Partner)"
     assert values["margin"] == "45%" and values["adjustment_points"] == "0"
-    assert values["next_step"] == ("You need 1,500 more points for Gold Certified Partner. "
+    assert values["next_step"] == ("To regain Gold Certified Partner, you need 1,500 more points. "
                                    "Still missing for Gold Certified Partner: Quarterly forecasting.")
+    assert values["month_close_points"] == "-1,600"   # 2,100 reset to 500
+    assert values["month_close_note"] == ", reset to the Certified Partner threshold -1,600"
+    assert values["certificate_status"] == "" and values["risk_note"] == ""
+
+
+def test_r3_a_balance_kept_from_going_below_0_is_in_the_points_line():
+    row = {"Partner ID": "P1", "Partner": "One", "Opening status": "Business Partner",
+           "Opening points": 10, "Sales points": -50, "Bonus points": -40, "Activity points": 0,
+           "Adjustment points": 0, "Closing points": 0, "Status": "Business Partner", "Change": None,
+           "Margin %": 0.4, "Next status": "Certified Partner", "Points to next": 500,
+           "Missing for status": None, "Missing for next": None,
+           "Certificate expires": datetime(2025, 4, 1), "At risk": "no"}
+    values = statement_values("March 2025", "2025-03", row, "P1.xlsx", "")
+    assert (values["month_close_points"], values["month_close_note"]) == ("80", ", raised to 0 at month close +80")
+    assert values["certificate_status"] == "valid until 2025-04-01"
+    row["Certificate expires"] = datetime(2025, 3, 31)   # the month's last day: expired at this close
+    assert statement_values("March 2025", "2025-03", row, "P1.xlsx", "")["certificate_status"] == (
+        "expired on 2025-03-31")
 
 
 def test_o6_one_mailing_of_a_month_at_a_time(out, server):

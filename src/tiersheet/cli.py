@@ -495,6 +495,8 @@ def email(out: Path, month: date, to: tuple[str, ...], only: tuple[str, ...], dr
     report = send_month(out, month, to=to, only=only, dry_run=dry_run, resend=resend,
                         template=template, sender=sender, smtp=smtp,
                         progress=lambda label, items: progress(label, items, show))
+    for line in report.notes:
+        click.echo(f"Note: {line}", err=True)
     for line in report.problems():
         click.echo(f"  {line}", err=True)
     click.echo(report.summary())

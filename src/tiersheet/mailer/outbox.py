@@ -5,6 +5,7 @@ for a dry run, write each message as an .eml file under OUT/outbox/YYYY-MM/."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, closing, nullcontext
@@ -23,7 +24,11 @@ from .sources import Month, read_month
 from .template import (CHANNEL_PLACEHOLDERS, STATEMENT_PLACEHOLDERS, Wording, channel_values,
                        default_path, load_wording, statement_values)
 
-FAILURES_IN_A_ROW = 10   # then the server is the problem, not the messages: stop
+# Messages in a row that failed for the connection alone (dropped or timed out on every attempt,
+# no reply): then the server is the problem, not the messages, so stop. A refusal (4xx, 5xx) is
+# a reply about one message and never counts.
+LOST_IN_A_ROW = 5
+MESSAGE_ID = re.compile(rb"Message-ID: <\d+\.\d+\.\d+\.tiersheet@[^>]*>\s*$", re.IGNORECASE)  # make_msgid's
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,8 @@ class Report:
     invalid: list[str] = field(default_factory=list)
     without_address: list[str] = field(default_factory=list)
     stopped: str = ""
-    untried: int = 0
+    untried: list[str] = field(default_factory=list)   # labels of what a stop left unsent
+    notes: list[str] = field(default_factory=list)     # said once, not problems
 
     @property
     def ok(self) -> bool:
@@ -63,8 +69,9 @@ class Report:
         return ([f"failed: {line}" for line in self.failures]
                 + [f"invalid address: {line}" for line in self.invalid]
                 + [f"no address: {label}" for label in self.without_address]
-                + ([f"stopped: {self.stopped}; {self.untried} message(s) not tried"]
-                   if self.stopped else []))
+                + ([f"stopped: {self.stopped}; {len(self.untried)} message(s) not tried:"]
+                   if self.stopped else [])
+                + [f"not sent: {label}" for label in self.untried])
 
     def summary(self) -> str:
         done = (f"{self.sent} .eml file(s) written to {self.outbox}" if self.dry_run
@@ -73,6 +80,8 @@ class Report:
                  f"{self.skipped} skipped as already sent", f"{len(self.failures)} failed",
                  f"{len(self.invalid)} invalid address(es)",
                  f"{len(self.without_address)} without address"]
+        if self.stopped:
+            parts.append(f"{len(self.untried)} not tried")
         line = f"{self.month}{' (dry run)' if self.dry_run else ''}: {', '.join(parts)}"
         if not self.dry_run and (self.failures or self.stopped):
             line += "\nRun the same command again to send what is missing: nothing delivered is sent twice."
@@ -96,6 +105,11 @@ def send_month(out: Path, month: date, *, to: Iterable[str] = (), only: Iterable
     channel = load_wording(default_path("channel.txt"), CHANNEL_PLACEHOLDERS)
     report = Report(data.iso, out / "outbox" / data.iso, dry_run)
     planned = plan(data, team, set(only), wording, channel, report)
+    if dry_run:
+        if from_address is None:
+            report.notes.append("no sender is set (--from or TIERSHEET_SMTP_FROM): the .eml files "
+                                "have no From line, and sending will need one")
+        clear_dry_run(report.outbox)
     log = SendLog(report.outbox / "send-log.jsonl")
     progress = progress or (lambda label, items: nullcontext(items))
     with ExitStack() as stack:
@@ -106,19 +120,42 @@ def send_month(out: Path, month: date, *, to: Iterable[str] = (), only: Iterable
         bar = stack.enter_context(progress("Writing .eml files" if dry_run else "Sending", planned))
         made = stack.enter_context(closing(ahead(
             lambda item: prepare(item, from_address, log, resend), planned)))
-        in_a_row = 0
+        lost_in_a_row = 0
         for done, (_, ready) in enumerate(zip(bar, made)):
             try:
-                delivered = deliver(ready, from_address, log, connection, report)
+                lost = deliver(ready, from_address, log, connection, report)
             except Unavailable as exc:
-                report.stopped, report.untried = str(exc), len(planned) - done
+                report.stopped, report.untried = str(exc), [item.label for item in planned[done:]]
                 break
-            in_a_row = 0 if delivered else in_a_row + 1
-            if connection is not None and in_a_row == FAILURES_IN_A_ROW:
-                report.stopped = f"{FAILURES_IN_A_ROW} messages in a row failed"
-                report.untried = len(planned) - done - 1
+            lost_in_a_row = lost_in_a_row + 1 if lost else 0
+            if lost_in_a_row == LOST_IN_A_ROW:
+                report.stopped = (f"the connection to {smtp.address} failed for {LOST_IN_A_ROW} "
+                                  f"messages in a row")
+                report.untried = [item.label for item in planned[done + 1:]]
                 break
     return report
+
+
+def clear_dry_run(outbox: Path) -> None:
+    """Remove the .eml files an earlier dry run wrote, so that the folder holds this dry run's
+    messages only; any other file (the send log, a user's own .eml) stays."""
+    for path in outbox.glob("*.eml") if outbox.is_dir() else ():
+        try:
+            if path.is_file() and written_here(path):
+                path.unlink()
+        except OSError as exc:
+            raise MailError(f"cannot remove the earlier dry run's {path}: {exc.strerror or exc}") from None
+
+
+def written_here(path: Path) -> bool:
+    """Whether `path` is a message this mailer made: its Message-ID is tiersheet's."""
+    with open(path, "rb") as handle:
+        for line in handle:   # the header only, up to its first blank line
+            if not line.strip():
+                return False
+            if MESSAGE_ID.match(line):
+                return True
+    return False
 
 
 def check_sender(sender: str | None, required: bool) -> Address | None:
@@ -219,15 +256,15 @@ def prepare(item: Planned, sender: Address | None, log: SendLog, resend: bool) -
 
 def deliver(ready: Prepared, sender: Address | None, log: SendLog, smtp: Smtp | None,
             report: Report) -> bool:
-    """Send (or, without a server, write) one prepared message and record it; False when it
-    failed."""
+    """Send (or, without a server, write) one prepared message and record it; True when it
+    failed for the connection alone (no reply from the server on any attempt)."""
     item = ready.item
     if ready.error:
         report.failures.append(f"{item.label}: {ready.error}")
         return False
     if not ready.recipients:
         report.skipped += 1
-        return True
+        return False
     if smtp is None:
         try:
             write_bytes(report.outbox / item.eml, ready.data)
@@ -247,10 +284,10 @@ def deliver(ready: Prepared, sender: Address | None, log: SendLog, smtp: Smtp | 
                 by_reason.setdefault(reason, []).append(recipient)
             report.failures.append(f"{item.label}: " + "; ".join(
                 f"{', '.join(recipients)}: {reason}" for reason, recipients in by_reason.items()))
-            return bool(delivery.accepted)
+            return delivery.unanswered
     report.sent += 1
     report.corrections += ready.correction
-    return True
+    return False
 
 
 def ahead(function: Callable[[Planned], Prepared], items: list[Planned],

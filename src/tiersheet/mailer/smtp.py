@@ -41,6 +41,12 @@ class Delivery:
     accepted: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)   # recipient -> reason
     reply: str = ""
+    lost: set[str] = field(default_factory=set)   # failed for the connection, not for a reply
+
+    @property
+    def unanswered(self) -> bool:
+        """Nothing went and no reply said why: the server, not this message, may be the problem."""
+        return bool(self.failed) and not self.accepted and set(self.failed) <= self.lost
 
 
 class Unavailable(MailError):
@@ -49,6 +55,10 @@ class Unavailable(MailError):
 
 class _Retry(Exception):
     """Nothing was handed over, so the whole attempt may be repeated."""
+
+    def __init__(self, reason: str, lost: bool = False) -> None:
+        super().__init__(reason)
+        self.lost = lost   # the connection failed, rather than the server answered 4xx
 
 
 def reply_text(code: int, message: bytes | str) -> str:
@@ -119,15 +129,20 @@ class Smtp:
         answer or a connection lost during DATA is that recipient's failure. Raises
         Unavailable only when the server cannot be reached at all."""
         delivery, pending = Delivery(), list(recipients)
-        for delay in (*self.backoff, None):
+        for attempt, delay in enumerate((*self.backoff, None), start=1):
+            lost = False
             try:
                 deferred = self._transaction(sender, pending, data, delivery)
             except _Retry as exc:   # all again, but for recipients already refused for good
                 deferred = {r: str(exc) for r in pending if r not in delivery.failed}
+                lost = exc.lost
             if not deferred:
                 break
             if delay is None:
-                delivery.failed.update(deferred)
+                tries = f" (gave up after {attempt} attempts)" if attempt > 1 else ""
+                delivery.failed.update({r: reason + tries for r, reason in deferred.items()})
+                if lost:
+                    delivery.lost.update(deferred)
                 break
             pending = list(deferred)
             self.sleep(delay)
@@ -162,7 +177,8 @@ class Smtp:
                 return deferred
         except OSError as exc:   # includes SMTPServerDisconnected and timeouts
             self.close()
-            raise _Retry(f"connection lost before the message was sent: {describe(exc)}") from None
+            raise _Retry(f"connection lost before the message was sent: {describe(exc)}",
+                         lost=True) from None
         try:
             code, message = connection.data(data)
         except smtplib.SMTPResponseException as exc:   # DATA itself refused: nothing was sent
@@ -171,6 +187,7 @@ class Smtp:
             self.close()
             reason = f"cut off while sending the message ({describe(exc)})"
             delivery.failed.update({recipient: reason for recipient in accepted})
+            delivery.lost.update(accepted)
             return deferred
         if code == 250:
             delivery.accepted.extend(accepted)

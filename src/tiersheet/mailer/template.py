@@ -4,9 +4,11 @@ the subject are comments. The HTML alternative is made from the same text, every
 
 from __future__ import annotations
 
+import calendar
 import html
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -19,6 +21,7 @@ STATEMENT_PLACEHOLDERS = (
     "activity_points", "adjustment_points", "closing_points", "margin", "next_status",
     "points_to_next", "next_step", "missing_for_status", "missing_for_next", "at_risk",
     "risk_note", "certificate_expires", "statement_file", "correction_note",
+    "month_close_points", "month_close_note", "certificate_status",
 )
 CHANNEL_PLACEHOLDERS = (
     "month", "month_iso", "workbook_file", "partners", "by_status", "upgrades", "downgrades",
@@ -114,34 +117,82 @@ def text(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
+def signed(value: float) -> str:
+    return ("+" if value > 0 else "") + number(value)
+
+
+def as_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
+
+
+def month_close(row: dict, status: str, change: str) -> tuple[float | None, str]:
+    """The month close's movement, the Ledger's "Month close" line: closing minus the month's
+    other movements (its formula there), non-zero when a downgrade reset the points to the new
+    status's threshold (R10) or the balance was kept from going below 0 (R3); and the words for
+    it in the points line ("" when it is zero)."""
+    figures = [row["Opening points"], row["Sales points"], row["Bonus points"],
+               row["Activity points"], row.get("Adjustment points") or 0, row["Closing points"]]
+    if not all(isinstance(value, (int, float)) for value in figures):
+        return None, ""
+    *movements, closing = figures
+    moved = round(closing - sum(movements), 6)
+    if not moved:
+        return 0, ""
+    if change == "Downgrade":
+        return moved, f", reset to the {status} threshold {signed(moved)}"
+    if moved > 0 and sum(movements) < 0:
+        return moved, f", raised to 0 at month close {signed(moved)}"
+    return moved, f", month close {signed(moved)}"
+
+
 def statement_values(month: str, month_iso: str, row: dict, statement_file: str,
                      correction_note: str) -> dict[str, str]:
-    """Every statement placeholder for one partner's Partners sheet row."""
+    """Every statement placeholder for one partner's Partners sheet row. A certificate dated on
+    or before the month's end has expired (a lapse, or a level held by an R17 adjustment): the
+    words say so, and what renews it, rather than "valid until" a past date."""
     status, opening, change = text(row["Status"]), text(row["Opening status"]), text(row["Change"])
     next_status, missing_next = text(row["Next status"]), text(row["Missing for next"])
     missing_status = text(row["Missing for status"])
     points_to_next = row["Points to next"]
+    year, month_number = map(int, month_iso.split("-"))
+    month_end = date(year, month_number, calendar.monthrange(year, month_number)[1])
+    expires = as_date(row["Certificate expires"])
+    expired = expires is not None and expires <= month_end
+    certificate = day(row["Certificate expires"])
+    certificate_status = ("" if not certificate else f"expired on {certificate}" if expired
+                          else f"valid until {certificate}")
     summary = {"Upgrade": f"{status} (upgraded from {opening})",
                "Downgrade": f"{status} (downgraded from {opening})",
                "Renewed": f"{status} (certificate renewed)",
                "Lapsed": f"{status} (certificate lapsed)"}.get(change, status)
+    lapsed = (f"Your {status} certificate expired on {certificate} and was not renewed: the "
+              f"{status} requirements are not met." if certificate
+              else f"Your {status} certificate has lapsed: the {status} requirements are not met.")
     change_note = {
         "Upgrade": f"Congratulations: you have been upgraded from {opening} to {status}.",
         "Downgrade": f"Your status has been downgraded from {opening} to {status}.",
         "Renewed": f"Your {status} certificate has been renewed for another year.",
-        "Lapsed": f"Your {status} certificate has lapsed: the requirements below are not met.",
+        "Lapsed": lapsed,
     }.get(change, "")
+    regain = change == "Downgrade" and next_status == opening
     if not next_status:
         next_step = f"{status} is the programme's highest status."
     elif isinstance(points_to_next, (int, float)) and points_to_next > 0:
-        next_step = f"You need {number(points_to_next)} more points for {next_status}."
+        next_step = (f"To regain {next_status}, you need {number(points_to_next)} more points." if regain
+                     else f"You need {number(points_to_next)} more points for {next_status}.")
     else:
-        next_step = f"You have the points for {next_status}."
+        next_step = (f"You have the points to regain {next_status}." if regain
+                     else f"You have the points for {next_status}.")
     if next_status and missing_next:
         next_step += f" Still missing for {next_status}: {missing_next}."
     at_risk = text(row["At risk"]).lower()
-    risk_note = (f"To keep your status, please see to: {missing_status}."
-                 if at_risk == "yes" and missing_status else "")
+    risk_note = ""
+    if at_risk == "yes" and missing_status:
+        risk_note = (f"To have your {status} certificate renewed, please see to: {missing_status}."
+                     if expired else f"To keep your {status} status, please see to: {missing_status}.")
+    moved, month_close_note = month_close(row, status, change)
     return {
         "partner_id": text(row["Partner ID"]), "partner_name": text(row["Partner"]),
         "month": month, "month_iso": month_iso, "status": status, "opening_status": opening,
@@ -154,7 +205,8 @@ def statement_values(month: str, month_iso: str, row: dict, statement_file: str,
         "next_status": next_status, "points_to_next": number(points_to_next),
         "next_step": next_step, "missing_for_status": missing_status,
         "missing_for_next": missing_next, "at_risk": at_risk, "risk_note": risk_note,
-        "certificate_expires": day(row["Certificate expires"]),
+        "certificate_expires": certificate, "certificate_status": certificate_status,
+        "month_close_points": number(moved), "month_close_note": month_close_note,
         "statement_file": statement_file, "correction_note": correction_note,
     }
 
