@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Level, Rules
+from .months import month_end
 
 
 def add_months(day: date, months: int) -> date:
@@ -21,10 +22,6 @@ def add_months(day: date, months: int) -> date:
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
     return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
-
-
-def month_end(month: date) -> date:
-    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
 def excel_round(value: float, digits: int = 2) -> float:

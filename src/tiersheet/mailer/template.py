@@ -4,7 +4,6 @@ the subject are comments. The HTML alternative is made from the same text, every
 
 from __future__ import annotations
 
-import calendar
 import html
 import re
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
+from ..months import month_end
 from .errors import MailUsageError
 
 STATEMENT_PLACEHOLDERS = (
@@ -156,10 +156,8 @@ def statement_values(month: str, month_iso: str, row: dict, statement_file: str,
     next_status, missing_next = text(row["Next status"]), text(row["Missing for next"])
     missing_status = text(row["Missing for status"])
     points_to_next = row["Points to next"]
-    year, month_number = map(int, month_iso.split("-"))
-    month_end = date(year, month_number, calendar.monthrange(year, month_number)[1])
     expires = as_date(row["Certificate expires"])
-    expired = expires is not None and expires <= month_end
+    expired = expires is not None and expires <= month_end(date.fromisoformat(f"{month_iso}-01"))
     certificate = day(row["Certificate expires"])
     certificate_status = ("" if not certificate else f"expired on {certificate}" if expired
                           else f"valid until {certificate}")
