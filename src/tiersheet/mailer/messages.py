@@ -57,6 +57,10 @@ class _Policy(email.policy.EmailPolicy):
 POLICY = _Policy(linesep="\r\n", cte_type="7bit", header_factory=_Headers())
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TYPES = {".xlsx": XLSX, ".pdf": "application/pdf"}
+MESSAGE_ID_TAG = "tiersheet"  # in each Message-ID, so that our own .eml files can be told apart
+# A Message-ID header line as make_msgid writes it with that tag: <time.pid.random.TAG@domain>
+OUR_MESSAGE_ID = re.compile(rb"Message-ID: <\d+\.\d+\.\d+\." + MESSAGE_ID_TAG.encode() + rb"@[^>]*>\s*$",
+                            re.IGNORECASE)
 _headers = _Headers()
 _hostname = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))+")
 
@@ -135,7 +139,7 @@ def build_message(sender: Address | None, recipients: list[Address], subject: st
     message["To"] = recipients
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid("tiersheet", domain=sender.domain if sender else "localhost")
+    message["Message-ID"] = make_msgid(MESSAGE_ID_TAG, domain=sender.domain if sender else "localhost")
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")

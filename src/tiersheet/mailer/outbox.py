@@ -5,7 +5,6 @@ for a dry run, write each message as an .eml file under OUT/outbox/YYYY-MM/."""
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, closing, nullcontext
@@ -17,7 +16,8 @@ from typing import Callable, Iterable, Iterator
 
 from ..outputs import OutputError, write_bytes
 from .errors import MailError, MailUsageError
-from .messages import Attachment, build_message, eml_name, parse_address, parse_addresses
+from .messages import (OUR_MESSAGE_ID, Attachment, build_message, eml_name, parse_address,
+                       parse_addresses)
 from .sendlog import SendLog
 from .smtp import Smtp, SmtpSettings, Unavailable
 from .sources import Month, read_month
@@ -28,7 +28,6 @@ from .template import (CHANNEL_PLACEHOLDERS, STATEMENT_PLACEHOLDERS, Wording, ch
 # no reply): then the server is the problem, not the messages, so stop. A refusal (4xx, 5xx) is
 # a reply about one message and never counts.
 LOST_IN_A_ROW = 5
-MESSAGE_ID = re.compile(rb"Message-ID: <\d+\.\d+\.\d+\.tiersheet@[^>]*>\s*$", re.IGNORECASE)  # make_msgid's
 
 
 @dataclass(frozen=True)
@@ -153,7 +152,7 @@ def written_here(path: Path) -> bool:
         for line in handle:   # the header only, up to its first blank line
             if not line.strip():
                 return False
-            if MESSAGE_ID.match(line):
+            if OUR_MESSAGE_ID.match(line):
                 return True
     return False
 
