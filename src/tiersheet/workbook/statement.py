@@ -11,6 +11,7 @@ channel team's are, and a Rules sheet holds just the parameters these formulas u
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -31,6 +32,15 @@ from .grants import coop_table, entitled_on, write_coop
 from .rules_sheet import write_rules
 from .standing import (close_table, partners_table, requirements_table, write_close, write_partners,
                        write_requirements)
+
+# R10: what becomes of the certificate, a sentence per case ({status}: the status's name,
+# {months}: the months a certificate is valid; on the page, their cells in formulas).
+EXPIRED = ("Lapsed: you did not meet the {status} requirements when it expired. You keep your status; "
+           "the certificate is renewed at the first month close at which you meet them.")
+RENEWS = "Renewed for {months} more months if you still meet the {status} requirements then."
+LAPSES = "It lapses unless you meet the {status} requirements by then."
+GOES_DOWN = ("Unless you meet the {status} requirements by then, your status goes down to the highest "
+             "lower one whose requirements you meet, and your points are set to its threshold.")
 
 WIDTHS = (14, 26, 14, 64)  # Statement: A labels and dates, B names, C figures, D words
 WORDS_PER_LINE = 64 * 1.1   # characters of ordinary text a line of column D holds
@@ -176,26 +186,17 @@ class StatementWriter:
         page.fact("Points", f"={cell['closing']}", p.closing_points, "int", "the points you hold (see below)")
         at_risk = not p.meets[p.rank]
         lapsed = p.certificate_expires <= view.end  # R10: it expired at this or an earlier close
-        expiry = (f"Lapsed: you did not meet the {status.name} requirements when it expired. You keep "
-                  "your status; the certificate is renewed at the first month close at which you meet them."
-                  if lapsed else
-                  f"Renewed for {rules.valid_months} more months if you still meet the {status.name} "
-                  "requirements then." if not at_risk else
-                  f"It lapses unless you meet the {status.name} requirements by then." if p.rank == 1 else
-                  f"Unless you meet the {status.name} requirements by then, your status goes down to the "
-                  "highest lower one whose requirements you meet, and your points are set to its threshold.")
+        expiry = EXPIRED if lapsed else RENEWS if not at_risk else LAPSES if p.rank == 1 else GOES_DOWN
         level = ctx.tables.close.cell("closing_level", 2)
         expired = f"{cell['expires']}<=MONTH_END"
         page.formula(0, f'=IF({expired},"Certificate expired","Certificate expires")',
                      "Certificate expired" if lapsed else "Certificate expires", "label")
         page.formula(2, f"={cell['expires']}", p.certificate_expires, "day")
-        page.formula(3, f'=IF({expired},"Lapsed: you did not meet the "&{cell["status"]}&" requirements when it '
-                        'expired. You keep your status; the certificate is renewed at the first month close at '
-                        f'which you meet them.",IF({cell["at_risk"]}="no","Renewed for "&CERT_MONTHS&" more months if you still meet the "'
-                        f'&{cell["status"]}&" requirements then.",IF({level}=1,"It lapses unless you meet the "'
-                        f'&{cell["status"]}&" requirements by then.","Unless you meet the "&{cell["status"]}'
-                        '&" requirements by then, your status goes down to the highest lower one whose '
-                        'requirements you meet, and your points are set to its threshold.")))', expiry)
+        words = {"status": status.name, "months": rules.valid_months}
+        refs = {"status": cell["status"], "months": "CERT_MONTHS"}
+        said = {case: sentence_formula(case, refs) for case in (EXPIRED, RENEWS, LAPSES, GOES_DOWN)}
+        page.formula(3, f'=IF({expired},{said[EXPIRED]},IF({cell["at_risk"]}="no",{said[RENEWS]},'
+                        f'IF({level}=1,{said[LAPSES]},{said[GOES_DOWN]})))', expiry.format(**words))
         page.next()
         missing = "; ".join(p.missing[p.rank])
         page.fact("At risk", f'=IF({cell["at_risk"]}="yes","yes: missing "&{cell["missing"]},"no")',
@@ -342,6 +343,13 @@ class StatementWriter:
 def text(words: str) -> str:
     """A text literal for a formula."""
     return '"' + words.replace('"', '""') + '"'
+
+
+def sentence_formula(sentence: str, refs: dict[str, str]) -> str:
+    """A sentence with {name} placeholders as a formula expression: its words as text literals,
+    each placeholder the cell or defined name in `refs`, joined by &."""
+    pieces = re.split(r"\{(\w+)\}", sentence)  # words, name, words, name, ...
+    return "&".join(refs[piece] if i % 2 else text(piece) for i, piece in enumerate(pieces) if i % 2 or piece)
 
 
 class Page:
